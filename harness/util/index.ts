@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './duration.js';
+export * from './wait.js';
+export * from './log.js';
