@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { generateKeyPair, hostKeyFingerprint, parseKey } from './keys.js';
+
+function hasSshKeygen(): boolean {
+  try {
+    execFileSync('ssh-keygen', ['-?'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+describe('generateKeyPair', () => {
+  test('gives an OpenSSH private key and a one-line ed25519 public key with the comment', () => {
+    const { privateKey, publicKey } = generateKeyPair('refos-1 host key');
+    expect(privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+    expect(publicKey).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+ refos-1 host key$/);
+    expect(parseKey(privateKey).getPublicSSH().equals(parseKey(publicKey).getPublicSSH())).toBe(true);
+  });
+
+  test('gives a different key each time', () => {
+    expect(generateKeyPair('a').publicKey).not.toBe(generateKeyPair('a').publicKey);
+  });
+});
+
+describe('hostKeyFingerprint', () => {
+  test('is SHA256 and unpadded base64', () => {
+    expect(hostKeyFingerprint(generateKeyPair('x').publicKey)).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+
+  test.skipIf(!hasSshKeygen())('matches ssh-keygen -l', () => {
+    const { publicKey } = generateKeyPair('x');
+    const file = join(mkdtempSync(join(tmpdir(), 'keys-')), 'key.pub');
+    writeFileSync(file, `${publicKey}\n`);
+    const printed = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', file], { encoding: 'utf8' });
+    expect(printed.split(' ')[1]).toBe(hostKeyFingerprint(publicKey));
+  });
+
+  test('names a malformed key as a setup mistake', () => {
+    expect(() => hostKeyFingerprint('ssh-ed25519 not-base64')).toThrow(expect.objectContaining({ code: 'E_BAD_KEY' }));
+  });
+});
