@@ -1,0 +1,14 @@
+/**
+ * Names the reference OS uses, in one place. They mirror Fedora CoreOS's (`fedora:fedora/x86_64/coreos/stable`).
+ */
+export const REFERENCE_OS = {
+  osname: 'refos',
+  remote: 'refos',
+  branch: 'refos/x86_64/stable',
+  fsLabel: 'refos-root',
+  /** The guest reaches the harness's ostree HTTP server here (a qemu guestfwd). */
+  remoteUrl: 'http://10.0.2.100/repo',
+  kargs: ['root=LABEL=refos-root', 'rw', 'console=ttyS0'],
+  /** Free space matters: a rebase or upgrade writes a new deployment on the same filesystem. */
+  diskSize: '4G',
+} as const;

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { log } from './log.js';
+
+/** The one directory everything expensive is cached in. `E2E_CACHE_DIR` overrides. @default ~/.cache/layercheck */
+export function cacheRoot(): string {
+  return process.env.E2E_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'layercheck');
+}
+
+export type HashInput = string | Buffer | { file: string } | { tree: string };
+
+/** sha256 over the inputs, each framed by its kind and length so that no two lists collide. */
+export async function hashInputs(inputs: readonly HashInput[]): Promise<string> {
+  const h = createHash('sha256');
+  const add = (kind: string, data: Buffer | string) => {
+    const buf = Buffer.from(data);
+    h.update(`${kind}:${buf.length}:`).update(buf);
+  };
+  for (const input of inputs) {
+    if (typeof input === 'string' || Buffer.isBuffer(input)) add('v', input);
+    else if ('file' in input) add('f', await readFile(input.file));
+    else for (const file of await listFiles(input.tree)) add(`t:${path.relative(input.tree, file)}`, await readFile(file));
+  }
+  return h.digest('hex').slice(0, 24);
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+export interface CacheEntry<T> {
+  dir: string;
+  value: T;
+  hit: boolean;
+}
+
+/**
+ * Return the cached result of `build` for (`kind`, `key`), or build it. `build` writes into a fresh
+ * directory that becomes the entry only when it succeeds (its JSON result is stored beside), so an
+ * interrupted build never leaves a half entry that a later run trusts.
+ */
+export async function cached<T>(kind: string, key: string, build: (dir: string) => Promise<T>): Promise<CacheEntry<T>> {
+  const dir = path.join(cacheRoot(), kind, key);
+  const resultFile = path.join(dir, 'result.json');
+  if (existsSync(resultFile)) {
+    return { dir, value: JSON.parse(await readFile(resultFile, 'utf8')) as T, hit: true };
+  }
+  const building = `${dir}.building-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
+  await mkdir(building, { recursive: true });
+  const value = await build(building);
+  // Results name files inside the building directory; store them relative to the final one.
+  const json = JSON.stringify(value, null, 2).split(building).join(dir);
+  await writeFile(path.join(building, 'result.json'), json);
+  await rm(dir, { recursive: true, force: true });
+  await rename(building, dir);
+  log('host', `cached ${kind}/${key}`);
+  return { dir, value: JSON.parse(json) as T, hit: false };
+}
+
+/** Bytes a file takes on disk (allocated, not apparent). */
+export async function diskUsage(file: string): Promise<number> {
+  return (await stat(file)).blocks * 512;
+}
