@@ -30,8 +30,8 @@ export function planChunks(packages: readonly ChunkInput[], unpackaged: ChunkInp
   }
   const sorted = [...packages].filter((p) => p.files.length > 0).sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
   const slots = maxLayers - 1;
-  // Half the slots go to the largest packages alone; the other half are shared bins.
-  const singles = Math.min(sorted.length, Math.ceil(slots / 2));
+  // About half the slots go to the largest packages alone; the rest (at least one) are shared bins.
+  const singles = Math.min(sorted.length, Math.floor(slots / 2));
   const chunks: Chunk[] = sorted.slice(0, singles).map((p) => ({ components: [p.name], files: [...p.files], size: p.size }));
   const bins: Chunk[] = [];
   for (const p of sorted.slice(singles)) {

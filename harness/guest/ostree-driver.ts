@@ -1,0 +1,50 @@
+import type { Command, ExecOptions, ExecResult } from '../ssh/index.js';
+import { sh } from '../ssh/index.js';
+import { type ParsedRefs, parseRefs } from '../ostree/index.js';
+import { LayercheckError } from '../util/errors.js';
+import type { GuestDriver } from './types.js';
+
+/** The part of a Machine a driver talks through. */
+export interface GuestShell {
+  readonly name: string;
+  succeed(command: Command, options?: ExecOptions): Promise<string>;
+  execute(command: Command, options?: ExecOptions): Promise<ExecResult>;
+}
+
+/**
+ * Reads ostree state with plain `ostree` commands, which every ostree-based target has. Update verbs
+ * (rebase, upgrade) belong to the target's own tool and come with its driver.
+ */
+export class OstreeDriver implements GuestDriver {
+  readonly name: string = 'ostree';
+
+  constructor(protected readonly shell: GuestShell) {}
+
+  async refs(): Promise<ParsedRefs> {
+    return parseRefs(await this.shell.succeed(['ostree', 'refs']));
+  }
+
+  async bootedCommit(): Promise<string> {
+    // ostree-prepare-root follows the `ostree=` karg to the deployment directory, named <commit>.<serial>.
+    const target = await this.shell.succeed(sh('readlink -f "$(tr " " "\\n" < /proc/cmdline | sed -n "s/^ostree=//p")"'));
+    const m = /\/([0-9a-f]{64})\.\d+$/.exec(target.trim());
+    if (!m) throw new LayercheckError('E_GUEST_STATE', `${this.shell.name}: cannot tell the booted commit from ostree= (resolved to \`${target.trim()}\`)`);
+    return m[1] as string;
+  }
+
+  async commitMetadata(commit: string, key: string): Promise<string | undefined> {
+    const result = await this.shell.execute(['ostree', 'show', `--print-metadata-key=${key}`, commit]);
+    if (result.exitCode !== 0) {
+      if (/No such metadata key/i.test(result.stderr)) return undefined;
+      throw new LayercheckError('E_GUEST_STATE', `${this.shell.name}: \`ostree show --print-metadata-key=${key} ${commit}\` failed: ${result.stderr.trim()}`);
+    }
+    return unquoteGVariantString(result.stdout.trim());
+  }
+}
+
+/** ostree prints string metadata as GVariant text: `'sha256:…'` (single quotes, backslash escapes). */
+export function unquoteGVariantString(text: string): string {
+  const m = /^'(.*)'$/s.exec(text) ?? /^"(.*)"$/s.exec(text);
+  if (!m) return text;
+  return (m[1] as string).replace(/\\(.)/g, '$1');
+}
