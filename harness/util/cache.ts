@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
+import { LayercheckError } from './errors.js';
 import { log } from './log.js';
 
 /** The one directory everything expensive is cached in. `E2E_CACHE_DIR` overrides. @default ~/.cache/layercheck */
@@ -10,7 +12,8 @@ export function cacheRoot(): string {
   return process.env.E2E_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'layercheck');
 }
 
-export type HashInput = string | Buffer | { file: string } | { tree: string };
+/** `tree` hashes every file below it (names and contents) except paths starting with an `exclude` entry. */
+export type HashInput = string | Buffer | { file: string } | { tree: string; exclude?: readonly string[] };
 
 /** sha256 over the inputs, each framed by its kind and length so that no two lists collide. */
 export async function hashInputs(inputs: readonly HashInput[]): Promise<string> {
@@ -22,7 +25,13 @@ export async function hashInputs(inputs: readonly HashInput[]): Promise<string> 
   for (const input of inputs) {
     if (typeof input === 'string' || Buffer.isBuffer(input)) add('v', input);
     else if ('file' in input) add('f', await readFile(input.file));
-    else for (const file of await listFiles(input.tree)) add(`t:${path.relative(input.tree, file)}`, await readFile(file));
+    else {
+      for (const file of await listFiles(input.tree)) {
+        const rel = path.relative(input.tree, file);
+        if (input.exclude?.some((prefix) => rel === prefix || rel.startsWith(`${prefix}/`))) continue;
+        add(`t:${rel}`, await readFile(file));
+      }
+    }
   }
   return h.digest('hex').slice(0, 24);
 }
@@ -55,13 +64,13 @@ export async function cached<T>(kind: string, key: string, build: (dir: string) 
     return { dir, value: JSON.parse(await readFile(resultFile, 'utf8')) as T, hit: true };
   }
   const building = `${dir}.building-${process.pid}`;
-  await rm(building, { recursive: true, force: true });
+  await removeTree(building);
   await mkdir(building, { recursive: true });
   const value = await build(building);
   // Results name files inside the building directory; store them relative to the final one.
   const json = JSON.stringify(value, null, 2).split(building).join(dir);
   await writeFile(path.join(building, 'result.json'), json);
-  await rm(dir, { recursive: true, force: true });
+  await removeTree(dir);
   await rename(building, dir);
   log('host', `cached ${kind}/${key}`);
   return { dir, value: JSON.parse(json) as T, hit: false };
@@ -70,4 +79,31 @@ export async function cached<T>(kind: string, key: string, build: (dir: string) 
 /** Bytes a file takes on disk (allocated, not apparent). */
 export async function diskUsage(file: string): Promise<number> {
   return (await stat(file)).blocks * 512;
+}
+
+/**
+ * rm -rf that never deletes through a mount point. An interrupted mmdebstrap leaves /proc, /sys and
+ * /dev/pts mounted inside its target: inside one of our own `.building-` directories those are ours
+ * and are unmounted first; anywhere else the removal is refused.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  const abs = path.resolve(dir);
+  const mounts = await mountsUnder(abs);
+  if (mounts.length > 0) {
+    if (!/\.building-\d+$/.test(abs)) {
+      throw new LayercheckError('E_MOUNTED', `refusing to delete ${abs}: ${mounts.join(', ')} still mounted inside; unmount them (umount -R) and run again`);
+    }
+    // Deepest first, lazily: nothing of ours still uses them.
+    for (const mountPoint of mounts.sort().reverse()) await execa('umount', ['-l', mountPoint], { reject: false });
+    const left = await mountsUnder(abs);
+    if (left.length > 0) throw new LayercheckError('E_MOUNTED', `could not unmount ${left.join(', ')}; unmount them by hand (umount -R) and run again`);
+  }
+  await rm(abs, { recursive: true, force: true });
+}
+
+async function mountsUnder(abs: string): Promise<string[]> {
+  return (await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''))
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((mountPoint) => mountPoint === abs || mountPoint.startsWith(`${abs}/`));
 }

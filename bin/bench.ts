@@ -1,0 +1,63 @@
+/**
+ * `npm run bench`: the product's speed, measured. Prints cold and warm fixture build time and the
+ * boot-to-SSH median of the reference disk, and writes them to reports/bench.json.
+ *   --boots N     boots to take the median of (default 5)
+ *   --skip-cold   do not rebuild the fixtures in an empty cache
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureHostTools, referenceDisk } from '../harness/fixtures/index.js';
+import { startMachine } from '../harness/machines.js';
+import { REPORTS_DIR } from '../harness/report/metrics.js';
+import { cacheRoot, removeTree } from '../harness/util/cache.js';
+import { formatMs } from '../harness/util/errors.js';
+import { type Accel, resolveAccel } from '../harness/vm/index.js';
+
+const { values } = parseArgs({ options: { boots: { type: 'string', default: '5' }, 'skip-cold': { type: 'boolean', default: false } } });
+const boots = Number(values.boots);
+await ensureHostTools();
+const results: Record<string, unknown> = {};
+
+async function timeFixtures(): Promise<number> {
+  const started = performance.now();
+  await referenceDisk();
+  return performance.now() - started;
+}
+
+if (!values['skip-cold']) {
+  // An empty cache, except the downloaded .debs: the mirror's speed is not ours to measure.
+  const root = cacheRoot();
+  const cold = path.join(root, `bench-cold-${process.pid}`);
+  mkdirSync(cold, { recursive: true });
+  symlinkSync(path.join(root, 'apt-archives'), path.join(cold, 'apt-archives'));
+  process.env.E2E_CACHE_DIR = cold;
+  try {
+    results.fixturesColdMs = Math.round(await timeFixtures());
+  } finally {
+    process.env.E2E_CACHE_DIR = root;
+    await removeTree(cold);
+  }
+  console.log(`fixtures, cold (empty cache, .debs reused): ${formatMs(results.fixturesColdMs as number)}`);
+}
+await timeFixtures();
+results.fixturesWarmMs = Math.round(await timeFixtures());
+console.log(`fixtures, warm (everything cached): ${formatMs(results.fixturesWarmMs as number)}`);
+
+const { disk } = await referenceDisk();
+const found = await resolveAccel({ cacheDir: cacheRoot(), probeKernel: disk.boot.kind === 'direct' ? disk.boot.kernel : '' });
+const accels: Accel[] = found.accel === 'kvm' ? ['kvm', 'tcg'] : ['tcg'];
+for (const accel of accels) {
+  const times: number[] = [];
+  for (let i = 0; i < boots; i++) {
+    const machine = await startMachine(disk, `bench-${accel}-${i}`, { accel });
+    times.push(machine.bootToSshMs ?? Number.NaN);
+    await machine.dispose();
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  results[`bootToSsh.${accel}`] = { medianMs: Math.round(median), runsMs: times.map(Math.round) };
+  console.log(`boot-to-SSH, ${accel} (${found.reason}): median ${formatMs(median)} of ${boots} [${times.map((t) => formatMs(t)).join(', ')}]`);
+}
+mkdirSync(REPORTS_DIR, { recursive: true });
+writeFileSync(path.join(REPORTS_DIR, 'bench.json'), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
