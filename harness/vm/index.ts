@@ -1,0 +1,12 @@
+export * from './types.js';
+export * from './errors.js';
+export * from './args.js';
+export * from './accel-decision.js';
+export { resolveAccel, type ResolveAccelOptions } from './accel.js';
+export * from './qmp.js';
+export * from './console-patterns.js';
+export { cleanConsoleLine } from './console-text.js';
+export * from './console.js';
+export { reapAll, registered, type Reapable } from './registry.js';
+export * from './machine-options.js';
+export * from './machine.js';

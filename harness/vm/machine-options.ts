@@ -1,0 +1,50 @@
+import type { SshTarget } from '../ssh/index.js';
+import type { Duration } from '../util/duration.js';
+import type { Accel, BootSpecProvider, FwCfgEntry, GuestFwd } from './types.js';
+
+export interface MachineDisk {
+  /** The base image. Never written: the machine boots a private qcow2 overlay on top of it. */
+  path: string;
+  /** @default 'qcow2' */
+  format?: 'qcow2' | 'raw';
+  /**
+   * Called with the overlay's path before every boot (the boot entry changes with each deployment).
+   * Files it extracts may go in `dirname(overlayPath)`, the machine's temp dir, removed on dispose.
+   */
+  bootSpec: BootSpecProvider;
+}
+
+/** Pick the accelerator with `resolveAccel`; the probe boots the machine's own direct-boot kernel unless told otherwise. */
+export interface AccelProbe {
+  cacheDir: string;
+  /** Required when the machine boots through firmware (there is no kernel to borrow). */
+  probeKernel?: string;
+  probeInitrd?: string;
+}
+
+export interface MachineTimeouts {
+  /** From starting qemu to an SSH login. @default '180s' with TCG, '90s' with KVM */
+  bootToSsh?: Duration;
+  /** For the guest to power off or reboot (qemu exits either way). @default '120s' */
+  shutdown?: Duration;
+}
+
+export interface MachineOptions {
+  /** Unique among the machines sharing a `logDir`: letters, digits, `.`, `_`, `-`. */
+  name: string;
+  disk: MachineDisk;
+  ssh: Omit<SshTarget, 'name' | 'host' | 'port'>;
+  accel: Accel | AccelProbe;
+  /** @default 1024 */
+  memoryMiB?: number;
+  /** @default 2 */
+  cpus?: number;
+  /** @default 'host' with KVM, 'max' with TCG */
+  cpuModel?: string;
+  guestfwds?: readonly GuestFwd[];
+  fwCfg?: readonly FwCfgEntry[];
+  extraArgs?: readonly string[];
+  /** The serial console is written to `<logDir>/<name>.console.log`. */
+  logDir: string;
+  timeouts?: MachineTimeouts;
+}

@@ -1,0 +1,318 @@
+import { copyFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { dir } from 'tmp-promise';
+import {
+  type Command, type ExecOptions, type ExecResult, SshSession, type WaitUntilSucceedsOptions,
+} from '../ssh/index.js';
+import { type Duration, toMs } from '../util/duration.js';
+import { log, step } from '../util/log.js';
+import { accelFor } from './accel.js';
+import { qemuArgs } from './args.js';
+import { ConsoleCapture, type WaitForTextOptions } from './console.js';
+import type { MachineError } from './errors.js';
+import { launchQemu } from './launch.js';
+import type { MachineOptions } from './machine-options.js';
+import { createOverlay } from './overlay.js';
+import type { QmpClient } from './qmp.js';
+import { type QemuProcess, exitWithin } from './qemu-process.js';
+import { type Reapable, register } from './registry.js';
+import type { Accel, BootSpec } from './types.js';
+
+/** Lines of the serial console appended to failures. */
+const CONSOLE_TAIL_LINES = 40;
+
+/**
+ * One VM for its whole life: a private overlay on the base disk, qemu (restarted on every reboot, since
+ * it runs with `-no-reboot`), QMP, the serial console, and an SSH session. Disposing kills qemu and
+ * removes everything it created; an interrupted run is cleaned up by the process registry.
+ */
+export class Machine implements AsyncDisposable {
+  readonly name: string;
+  #bootIds: string[] = [];
+  #bootToSshMs: number | undefined;
+  #accel: Accel | undefined;
+  #qemu: QemuProcess | undefined;
+  #qmp: QmpClient | undefined;
+  #session: SshSession | undefined;
+  #sshPort: number | undefined;
+  #uefiVars: string | undefined;
+  #disposed: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: MachineOptions,
+    private readonly tempDir: string,
+    private readonly serial: ConsoleCapture,
+    private readonly reapable: { entry: Reapable; unregister: () => void },
+  ) {
+    this.name = options.name;
+  }
+
+  /** Create the overlay, boot, and log in over SSH. */
+  static async start(options: MachineOptions): Promise<Machine> {
+    const { name, logDir } = options;
+    return step(name, 'starting machine', async () => {
+      const reapable = register(name);
+      let machine: Machine | undefined;
+      try {
+        const temp = await dir({ prefix: `layercheck-${name}-`, unsafeCleanup: true });
+        reapable.entry.tempDir = temp.path;
+        await createOverlay(options.disk.path, join(temp.path, 'overlay.qcow2'), options.disk.format);
+        const serial = await ConsoleCapture.open({ name, logPath: join(logDir, `${name}.console.log`) });
+        machine = new Machine(options, temp.path, serial, reapable);
+        await machine.#boot();
+        return machine;
+      } catch (error) {
+        if (machine) await machine.dispose();
+        else {
+          if (reapable.entry.tempDir) await rm(reapable.entry.tempDir, { recursive: true, force: true });
+          reapable.unregister();
+        }
+        throw error;
+      }
+    });
+  }
+
+  get overlayPath(): string {
+    return join(this.tempDir, 'overlay.qcow2');
+  }
+
+  get consoleLogPath(): string {
+    return this.serial.logPath;
+  }
+
+  /** The running qemu's pid, undefined between boots and after shutdown. */
+  get pid(): number | undefined {
+    return this.#qemu?.exit() === undefined ? this.#qemu?.pid : undefined;
+  }
+
+  /** The host loopback port forwarded to the guest's SSH of the current boot. */
+  get sshPort(): number | undefined {
+    return this.#sshPort;
+  }
+
+  get accel(): Accel | undefined {
+    return this.#accel;
+  }
+
+  /** The boot ids seen, one per boot, oldest first. */
+  get bootIdHistory(): readonly string[] {
+    return this.#bootIds;
+  }
+
+  /** The boot id of the current (last) boot. */
+  get bootId(): string | undefined {
+    return this.#bootIds.at(-1);
+  }
+
+  /** Milliseconds from starting qemu to the SSH login, of the last boot (the `boot.to_ssh.ms` metric). */
+  get bootToSshMs(): number | undefined {
+    return this.#bootToSshMs;
+  }
+
+  /** The SSH session of the current boot. */
+  get ssh(): SshSession {
+    if (!this.#session?.connected) throw this.#notRunning('has no SSH session');
+    return this.#session;
+  }
+
+  get qmp(): QmpClient {
+    if (!this.#qmp || this.#qmp.closed) throw this.#notRunning('has no QMP connection');
+    return this.#qmp;
+  }
+
+  /** Run a command and report what it did, whatever its exit code. */
+  execute(command: Command, options?: ExecOptions): Promise<ExecResult> {
+    return this.ssh.exec(command, options);
+  }
+
+  /** Run a command that must exit 0; returns its stdout. */
+  succeed(command: Command, options?: ExecOptions): Promise<string> {
+    return this.ssh.succeed(command, options);
+  }
+
+  /** Run a command that must not exit 0. */
+  fail(command: Command, options?: ExecOptions): Promise<ExecResult> {
+    return this.ssh.fail(command, options);
+  }
+
+  waitUntilSucceeds(command: Command, options?: WaitUntilSucceedsOptions): Promise<string> {
+    return this.ssh.waitUntilSucceeds(command, options);
+  }
+
+  /** Wait for a serial console line of the current boot. @see ConsoleCapture.waitForText */
+  waitForConsoleText(pattern: RegExp, options?: WaitForTextOptions): Promise<string> {
+    return this.serial.waitForText(pattern, options);
+  }
+
+  /** The last `n` serial console lines, cleaned of escapes. */
+  consoleTail(n = CONSOLE_TAIL_LINES): string[] {
+    return this.serial.tail(n);
+  }
+
+  /**
+   * Reboot the guest and log in again: `systemctl reboot`, qemu exits (`-no-reboot`), the boot spec is
+   * read again from the overlay, qemu starts on the same overlay. Proven by a changed boot id.
+   */
+  async reboot(): Promise<void> {
+    await step(this.name, 'rebooting', async () => {
+      const qemu = this.#running();
+      const before = this.bootId;
+      // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
+      const command = this.ssh.exec(['systemctl', 'reboot'], { timeout: '30s' }).catch(() => undefined);
+      const exit = await exitWithin(qemu, this.#shutdownMs);
+      if (!exit) throw this.#error('E_REBOOT_TIMEOUT', `the guest did not go down within ${this.#shutdownTimeout} of \`systemctl reboot\``);
+      await command;
+      await this.#closeConnections();
+      const reason = this.#shutdownReason();
+      if (reason !== undefined && reason !== 'guest-reset') {
+        throw this.#error('E_REBOOT_NOT_RESET', `asked to reboot, the guest stopped with reason ${reason} instead`, { reason });
+      }
+      await this.#boot();
+      if (this.bootId === before) {
+        throw this.#error('E_BOOT_ID_UNCHANGED', `the boot id is still ${before} after the reboot`, { bootId: before });
+      }
+    });
+  }
+
+  /** Power the guest off (ACPI), waiting for qemu to exit; SIGKILL after the shutdown timeout. */
+  async shutdown(): Promise<void> {
+    const qemu = this.#qemu;
+    if (!qemu || qemu.exit()) return;
+    await step(this.name, 'shutting down', async () => {
+      await this.#qmp?.execute('system_powerdown').catch((error: Error) => log(this.name, `system_powerdown failed: ${error.message}`));
+      if (!(await exitWithin(qemu, this.#shutdownMs))) {
+        log(this.name, `the guest did not power off within ${this.#shutdownTimeout}; killing qemu (pid ${qemu.pid})`);
+        qemu.kill();
+        await qemu.exited;
+      }
+      await this.#closeConnections();
+    });
+  }
+
+  /** Kill qemu, close connections, remove the overlay and temp dir. Idempotent; never throws. */
+  dispose(): Promise<void> {
+    this.#disposed ??= this.#dispose();
+    return this.#disposed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  async #dispose(): Promise<void> {
+    const attempt = async (what: string, action: () => unknown): Promise<void> => {
+      try {
+        await action();
+      } catch (error) {
+        log(this.name, `while disposing, ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    await attempt('closing SSH', () => this.#session?.close());
+    const qemu = this.#qemu;
+    if (qemu && !qemu.exit()) {
+      // qemu may close QMP before answering `quit`: only its exit matters.
+      await this.#qmp?.execute('quit', undefined, { timeout: '3s' }).catch(() => undefined);
+      if (!(await exitWithin(qemu, 3_000))) {
+        qemu.kill();
+        if (!(await exitWithin(qemu, 5_000))) log(this.name, `qemu (pid ${qemu.pid}) did not die after SIGKILL`);
+      }
+    }
+    this.#qmp?.close();
+    await attempt('closing the console log', () => this.serial.close());
+    await attempt(`removing ${this.tempDir}`, () => rm(this.tempDir, { recursive: true, force: true }));
+    this.reapable.unregister();
+  }
+
+  /** Start qemu on the overlay and log in; records the boot id and the boot-to-SSH time. */
+  async #boot(): Promise<void> {
+    const { name, memoryMiB, cpus, cpuModel, guestfwds, fwCfg, extraArgs, ssh, timeouts } = this.options;
+    const spec = await this.#bootSpec();
+    const accel = (this.#accel ??= await accelFor(this.options.accel, spec, cpuModel));
+    const bootNumber = this.#bootIds.length + 1;
+    await step(name, `booting (boot ${bootNumber}, ${accel})`, async () => {
+      const qmpSocket = join(this.tempDir, 'qmp.sock');
+      const { qemu, qmp, sshPort, startedAt } = await launchQemu({
+        qmpSocket,
+        serial: this.serial,
+        args: (sshPort) => qemuArgs({
+          name, accel, memoryMiB, cpus, cpuModel, boot: spec, sshPort, guestfwds, fwCfg, extraArgs, qmpSocket,
+          disk: { path: this.overlayPath, format: 'qcow2' },
+        }),
+        banner: (pid, sshPort) => `layercheck: ${name} boot ${bootNumber}, qemu pid ${pid}, ${accel}, ssh port ${sshPort}`,
+        onSpawn: (spawned) => this.#track(spawned),
+      });
+      this.#qmp = qmp;
+      this.#sshPort = sshPort;
+      // The console's verdict first: "kernel panic" says more than the "qemu exited with code 0" it causes.
+      const isAlive = (): string | undefined => {
+        const failure = this.serial.failure;
+        const exit = qemu.exit();
+        const seen = failure && `${failure.description}: console printed ${JSON.stringify(failure.line)}`;
+        return seen && exit ? `${seen}; ${exit.description}` : (seen ?? exit?.description);
+      };
+      this.#session = await SshSession.connectUntil(
+        { name, host: '127.0.0.1', port: sshPort, ...ssh },
+        { timeout: timeouts?.bootToSsh ?? (accel === 'tcg' ? '180s' : '90s'), isAlive, describeFailure: async () => this.serial.describe() },
+      );
+      this.#bootToSshMs = performance.now() - startedAt;
+      this.#bootIds.push((await this.#session.succeed(['cat', '/proc/sys/kernel/random/boot_id'])).trim());
+    });
+  }
+
+  /** The current qemu, registered for cleanup until it exits. */
+  #track(qemu: QemuProcess): void {
+    this.#qemu = qemu;
+    this.reapable.entry.pid = qemu.pid;
+    void qemu.exited.then(() => {
+      if (this.reapable.entry.pid === qemu.pid) this.reapable.entry.pid = undefined; // never kill a reused pid
+    });
+  }
+
+  async #bootSpec(): Promise<BootSpec> {
+    const spec = await this.options.disk.bootSpec(this.overlayPath);
+    if (spec.kind !== 'firmware' || spec.firmware === 'bios') return spec;
+    // The firmware writes its variables: give this machine its own copy, kept across reboots.
+    if (this.#uefiVars === undefined) {
+      this.#uefiVars = join(this.tempDir, 'uefi-vars.fd');
+      await copyFile(spec.firmware.uefi.vars, this.#uefiVars);
+    }
+    return { kind: 'firmware', firmware: { uefi: { code: spec.firmware.uefi.code, vars: this.#uefiVars } } };
+  }
+
+  get #shutdownTimeout(): Duration {
+    return this.options.timeouts?.shutdown ?? '120s';
+  }
+
+  get #shutdownMs(): number {
+    return toMs(this.#shutdownTimeout);
+  }
+
+  /** The `reason` of qemu's SHUTDOWN event (`guest-reset`, `guest-shutdown`, `guest-panic`, ...), if it came. */
+  #shutdownReason(): string | undefined {
+    const event = this.#qmp?.events.findLast((e) => e.event === 'SHUTDOWN');
+    const reason = event?.data?.reason;
+    return typeof reason === 'string' ? reason : undefined;
+  }
+
+  async #closeConnections(): Promise<void> {
+    await this.#session?.close();
+    this.#session = undefined;
+    this.#qmp?.close();
+  }
+
+  #running(): QemuProcess {
+    const qemu = this.#qemu;
+    if (!qemu || qemu.exit()) throw this.#notRunning('is not running');
+    return qemu;
+  }
+
+  #notRunning(what: string): MachineError {
+    const exit = this.#qemu?.exit();
+    return this.#error('E_MACHINE_NOT_RUNNING', `${what}${exit ? ` (${exit.description})` : ''}`);
+  }
+
+  #error(code: string, message: string, context: Record<string, unknown> = {}): MachineError {
+    return this.serial.error(code, message, context);
+  }
+}
