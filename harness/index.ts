@@ -9,3 +9,5 @@ export * from './guest/index.js';
 export * from './report/index.js';
 export * from './fixtures/index.js';
 export * from './machines.js';
+export * from './net/index.js';
+export * from './worlds.js';

@@ -6,11 +6,13 @@
 import { describe, expect } from 'vitest';
 import { referenceDisk, referenceImage } from '../harness/fixtures/index.js';
 import { ostreeOf, scenario } from '../harness/testing.js';
+import { sha256File } from '../harness/util/index.js';
 
 describe('create-disk', () => {
   scenario('default disk: one layer ref per image layer, no merged image ref', async ({ boot, metric }) => {
     const { image } = await referenceImage();
     const { disk } = await referenceDisk();
+    const baseChecksum = await sha256File(disk.qcow2);
     const machine = await boot(disk, 'create-default');
     const guest = ostreeOf(machine);
 
@@ -26,6 +28,10 @@ describe('create-disk', () => {
     metric('image.layers.count', layers.length, 'count');
     metric('image.layers.bytes', image.manifest.layers.reduce((n, l) => n + l.size, 0), 'bytes');
     metric('disk.qcow2.bytes', disk.qcow2Bytes, 'bytes');
+
+    // The machine wrote only to its overlay: the base disk is byte for byte what the builder made.
+    await machine.dispose();
+    expect(await sha256File(disk.qcow2)).toBe(baseChecksum);
   });
 
   scenario('legacy disk (before the seed PR): no layer refs at all', async ({ boot }) => {

@@ -8,6 +8,9 @@ export const REFERENCE_OS = {
   fsLabel: 'refos-root',
   /** The guest reaches the harness's ostree HTTP server here (a qemu guestfwd). */
   remoteUrl: 'http://10.0.2.100/repo',
+  ostreeServer: { guestIp: '10.0.2.100', guestPort: 80 },
+  /** The guest reaches the harness's registry here (a qemu guestfwd), as `10.0.2.101:5000/<name>:<tag>`. */
+  registry: { guestIp: '10.0.2.101', guestPort: 5000 },
   kargs: ['root=LABEL=refos-root', 'rw', 'console=ttyS0'],
   /** Free space matters: a rebase or upgrade writes a new deployment on the same filesystem. */
   diskSize: '4G',

@@ -1,2 +1,3 @@
 export * from './types.js';
 export * from './ostree-driver.js';
+export * from './updater-driver.js';

@@ -1,4 +1,16 @@
-import type { ParsedRefs } from '../ostree/index.js';
+import type { Deployment, LayerReport, ParsedRefs, PullSummary } from '../ostree/index.js';
+import type { ExecResult } from '../ssh/index.js';
+
+/** What an update verb printed and did; the parsers' view of it is filled when the output has it. */
+export interface UpdateResult {
+  /** The command as run, its exit code and output. */
+  result: ExecResult;
+  ok: boolean;
+  /** `layers already present: N; layers needed: M (size)` and the per-layer fetch lines. */
+  layers?: LayerReport;
+  /** ostree's `N metadata, M content objects fetched; K KiB transferred ...` line. */
+  pull?: PullSummary;
+}
 
 /** What a scenario needs from the machine's update stack; one driver per target OS. */
 export interface GuestDriver {
@@ -9,4 +21,17 @@ export interface GuestDriver {
   bootedCommit(): Promise<string>;
   /** A string metadata value of a commit in the guest's repo, or undefined if the key is absent. */
   commitMetadata(commit: string, key: string): Promise<string | undefined>;
+}
+
+/** A driver that can also update: the reference updater, or rpm-ostree on a real target. */
+export interface UpdateDriver extends GuestDriver {
+  /** `status --json`, parsed. */
+  status(): Promise<Deployment[]>;
+  booted(): Promise<Deployment>;
+  staged(): Promise<Deployment | undefined>;
+  /** Rebase to `target` (an `ostree-unverified-registry:` image or a `remote:ref`). Never throws on a failed update: check `ok`. */
+  rebase(target: string): Promise<UpdateResult>;
+  upgrade(): Promise<UpdateResult>;
+  /** Drop the staged deployment. */
+  cleanupPending(): Promise<UpdateResult>;
 }
