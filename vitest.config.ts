@@ -1,7 +1,14 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { REPORTS_DIR } from './harness/report/metrics.js';
 
 export default defineConfig({
   test: {
+    // Reporters are global in vitest; the Allure one only reports (and only cleans the results of) the e2e project.
+    reporters: [
+      'default',
+      ['./harness/report/allure-reporter.ts', { projects: ['e2e'], resultsDir: path.join(REPORTS_DIR, 'allure-results') }],
+    ],
     projects: [
       {
         test: {
@@ -20,6 +27,18 @@ export default defineConfig({
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,
           globalSetup: ['harness/e2e-setup.ts'],
+          // allure-vitest's runtime, then ours: harness steps become Allure steps, attachments are on.
+          setupFiles: ['allure-vitest/setup', 'harness/report/allure-setup.ts'],
+        },
+      },
+      {
+        // After `npm run report`: the HTML report opened in headless Chromium (npm run report:check).
+        test: {
+          name: 'report',
+          include: ['harness/**/*.check.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
         },
       },
     ],

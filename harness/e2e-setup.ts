@@ -1,11 +1,13 @@
 import { execaSync } from 'execa';
 import { ensureHostTools, referenceImage } from './fixtures/index.js';
-import { finishRun, startRun } from './report/metrics.js';
+import { startRun } from './report/metrics.js';
+import { finishE2eRun } from './report/run.js';
 import { log } from './util/log.js';
 
 /**
  * vitest global setup of the e2e project: check the host, build the shared fixtures with progress on
- * the terminal (scenarios then find them cached), and collect the run's metrics at the end.
+ * the terminal (scenarios then find them cached), and at the end collect the run's metrics, append them
+ * to reports/history.jsonl, draw reports/trend.svg and gate them against reports/baseline.json.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   await ensureHostTools();
@@ -14,7 +16,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   log('host', `reference image ${info.manifestDigest} (${info.layers.length} layers)${hit ? ', cached' : ''}`);
   return async () => {
     const commit = execaSync('git', ['rev-parse', '--short', 'HEAD'], { reject: false }).stdout || undefined;
-    const result = finishRun(spool, commit ? { commit } : {});
-    log('host', `wrote ${result.metrics.length} metrics to reports/metrics.json`);
+    const run = await finishE2eRun(spool, commit ? { commit } : {});
+    // vitest ignores errors thrown by a teardown (it logs them and exits 0): a failed gate sets the exit code.
+    if (!run.passed) process.exitCode = 1;
   };
 }

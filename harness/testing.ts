@@ -1,32 +1,65 @@
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { test as base } from 'vitest';
 import type { DiskDescription } from './disk/types.js';
 import { OstreeDriver } from './guest/ostree-driver.js';
-import { type BootOptions, startMachine } from './machines.js';
-import { type MetricUnit, recordMetric } from './report/metrics.js';
+import { type BootOptions, CONSOLE_LOG_DIR, startMachine } from './machines.js';
+import { type ParsedRefs, parseRefs } from './ostree/index.js';
+import { allureEnabled, attachCsv, attachJson, attachText, reportParameter } from './report/allure.js';
+import { formatMetricValue } from './report/gate.js';
+import { type MetricUnit, recordMetric, recordRunAttribute } from './report/metrics.js';
+import type { ExecResult } from './ssh/index.js';
+import { log, step } from './util/log.js';
 import type { Machine } from './vm/index.js';
 
 export interface ScenarioContext {
-  /** Boot a disk; the machine is disposed when the test ends, whether it passed, failed or timed out. */
+  /**
+   * Boot a disk; the machine is disposed when the test ends, whether it passed, failed or timed out.
+   * Its serial console log of this test (and, on failure, its last lines) is attached to the report.
+   */
   boot(disk: DiskDescription, name: string, options?: BootOptions): Promise<Machine>;
-  /** Record a metric of this scenario (written to reports/metrics.json at the end of the run). */
+  /** Record a metric of this scenario (reports/metrics.json, history, and a parameter of the Allure result). */
   metric(name: string, value: number, unit: MetricUnit): void;
 }
 
+/** Lines of the console shown on their own when a scenario fails. */
+const FAILURE_TAIL_LINES = 60;
+
 /** vitest's `test`, extended with machines the harness owns and cleans up. */
 export const scenario = base.extend<ScenarioContext>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring.
-  boot: async ({}, use) => {
-    const machines: Machine[] = [];
+  boot: async ({ task }, use) => {
+    const machines: Array<{ machine: Machine; logOffset: number; predictedLog: string }> = [];
     await use(async (disk, name, options) => {
-      const machine = await startMachine(disk, name, options);
-      machines.push(machine);
+      // Console logs are appended to across runs: remember where this machine's lines start.
+      const predictedLog = path.join(options?.logDir ?? CONSOLE_LOG_DIR, `${name}.console.log`);
+      const logOffset = await stat(predictedLog).then((s) => s.size, () => 0);
+      let machine: Machine;
+      try {
+        machine = await startMachine(disk, name, options);
+      } catch (error) {
+        // A boot that failed: its console says why (the error carries the tail; the report gets it all).
+        await attachConsoleLog(name, predictedLog, logOffset);
+        throw error;
+      }
+      machines.push({ machine, logOffset, predictedLog });
+      if (machine.accel) {
+        recordRunAttribute('accel', machine.accel);
+        await reportParameter(`${name} accel`, machine.accel);
+      }
       return machine;
     });
-    await Promise.all(machines.map((m) => m.dispose()));
+    const failed = task.result?.state === 'fail' || (task.result?.errors?.length ?? 0) > 0;
+    const tails = machines.map(({ machine }) => machine.consoleTail(FAILURE_TAIL_LINES));
+    await Promise.all(machines.map(({ machine }) => machine.dispose()));
+    for (const [i, { machine, logOffset, predictedLog }] of machines.entries()) {
+      await attachConsoleLog(machine.name, machine.consoleLogPath, machine.consoleLogPath === predictedLog ? logOffset : 0);
+      if (failed) await attachText(`${machine.name}: last ${FAILURE_TAIL_LINES} console lines`, `${(tails[i] ?? []).join('\n')}\n`);
+    }
   },
   metric: async ({ task }, use) => {
     await use((name, value, unit) => {
       recordMetric(name, value, unit, task.name);
+      reportParameter(name, formatMetricValue(value, unit)).catch((error: Error) => log('host', `could not report metric ${name} to Allure: ${error.message}`));
     });
   },
 });
@@ -34,4 +67,99 @@ export const scenario = base.extend<ScenarioContext>({
 /** The ostree state of a machine, read through the harness's parsers. */
 export function ostreeOf(machine: Machine): OstreeDriver {
   return new OstreeDriver(machine);
+}
+
+/** `ostree refs`, sorted into kinds, as it reads in a report. */
+export function formatRefs(refs: ParsedRefs): string {
+  const section = (title: string, items: readonly string[]): string => `${title} (${items.length}):\n${items.map((i) => `  ${i}\n`).join('')}`;
+  return [section('layer refs (digests)', refs.layers), section('merged image refs', refs.images), section('other refs', refs.other)].join('\n');
+}
+
+/**
+ * Attach a snapshot of `ostree refs` to the report, under `ostree refs: <label>` (e.g. `before rebase`):
+ * pass what `ostree refs` printed, or refs already parsed.
+ */
+export async function attachRefs(label: string, refs: ParsedRefs | string): Promise<void> {
+  if (typeof refs === 'string') {
+    let parsed: string;
+    try {
+      parsed = formatRefs(parseRefs(refs));
+    } catch (error) {
+      parsed = `(could not parse: ${(error as Error).message})\n`;
+    }
+    await attachText(`ostree refs: ${label}`, `${parsed}\nas printed by \`ostree refs\`:\n${refs}`);
+  } else {
+    await attachText(`ostree refs: ${label}`, formatRefs(refs));
+  }
+}
+
+/** What refs snapshots need of a machine. */
+export type RefsShell = Pick<Machine, 'name' | 'succeed'>;
+
+/** Read `ostree refs` on a machine, attach it under `ostree refs: <machine>, <label>`, and return it parsed. */
+export async function snapshotRefs(machine: RefsShell, label: string): Promise<ParsedRefs> {
+  const output = await machine.succeed(['ostree', 'refs']);
+  await attachRefs(`${machine.name}, ${label}`, output);
+  return parseRefs(output);
+}
+
+/**
+ * A timed step of a machine (`rebase to the derived image`) with `ostree refs` snapshots attached before
+ * and after it; returns the body's value and both snapshots. The after-snapshot is taken only if the body
+ * succeeded (a failed step leaves the machine as it is for the console log and the error).
+ */
+export async function stepWithRefs<T>(machine: RefsShell, title: string, body: () => Promise<T>): Promise<{ value: T; before: ParsedRefs; after: ParsedRefs }> {
+  return step(machine.name, title, async () => {
+    const before = await snapshotRefs(machine, `before ${title}`);
+    const value = await body();
+    const after = await snapshotRefs(machine, `after ${title}`);
+    return { value, before, after };
+  });
+}
+
+/**
+ * Attach what the updater (or any guest command) printed, e.g. `attachCommandOutput('updater: rebase', result)`:
+ * the command, its exit code, stdout and stderr. A plain string is attached as it is.
+ */
+export async function attachCommandOutput(label: string, output: string | Pick<ExecResult, 'command' | 'exitCode' | 'stdout' | 'stderr'> & { signal?: string; durationMs?: number }): Promise<void> {
+  if (typeof output === 'string') return attachText(label, output);
+  const head = [
+    `$ ${output.command}`,
+    `exit code: ${output.exitCode ?? `none${output.signal ? ` (killed by ${output.signal})` : ''}`}${output.durationMs === undefined ? '' : `, took ${Math.round(output.durationMs)} ms`}`,
+  ];
+  await attachText(label, `${head.join('\n')}\n\n--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}\n`);
+}
+
+/** What the report needs of the accounting proxy: its per-request table (harness/net AccountingProxy). */
+export interface RequestTable {
+  readonly name?: string;
+  toCsv(): string;
+}
+
+/**
+ * Attach the proxy's per-request table (one row per request: path, status, body and wire bytes, blob digest,
+ * ostree object, ...) as CSV, which Allure shows as a table; `records`, when given, also as JSON.
+ */
+export async function attachProxyRequests(label: string, proxy: RequestTable, records?: readonly object[]): Promise<void> {
+  await attachCsv(`proxy requests: ${label}`, proxy.toCsv());
+  if (records) await attachJson(`proxy requests: ${label} (json)`, records);
+}
+
+/** The part of a machine's console log written since `offset` (this test's boots), attached to the report. */
+async function attachConsoleLog(name: string, file: string, offset: number): Promise<void> {
+  if (!allureEnabled()) return;
+  try {
+    const handle = await open(file);
+    try {
+      const { size } = await handle.stat();
+      const start = offset <= size ? offset : 0;
+      const buffer = Buffer.alloc(size - start);
+      await handle.read(buffer, 0, buffer.length, start);
+      await attachText(`${name}: serial console`, buffer.toString('utf8'));
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    await attachText(`${name}: serial console`, `could not read ${file}: ${(error as Error).message}\n`);
+  }
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LayercheckError, describeValue } from '../util/errors.js';
 
-export const REPORTS_DIR = fileURLToPath(new URL('../../reports', import.meta.url));
+/** Where reports go: `reports/` of the checkout, or `LAYERCHECK_REPORTS_DIR` (tests of the report pipeline). */
+export const REPORTS_DIR = process.env.LAYERCHECK_REPORTS_DIR ?? fileURLToPath(new URL('../../reports', import.meta.url));
 
 /** Units a metric may carry; the name says what is measured, the unit how. */
 export type MetricUnit = 'bytes' | 'ms' | 'count' | 'ratio';
@@ -18,8 +19,15 @@ export interface Metric {
 }
 
 export interface RunMetrics {
-  run: { finishedAt: string; host: string; accel?: string; commit?: string };
+  run: { finishedAt: string; host: string; accel?: string; commit?: string; [attribute: string]: string | undefined };
   metrics: Metric[];
+}
+
+/** A fact about the whole run (`accel: tcg`), recorded by whoever learns it; the last value of a name wins. */
+export interface RunAttribute {
+  attribute: string;
+  value: string;
+  at: string;
 }
 
 const SPOOL_ENV = 'LAYERCHECK_METRICS_SPOOL';
@@ -53,14 +61,48 @@ export function recordMetric(name: string, value: number, unit: MetricUnit, scen
   return metric;
 }
 
-export function readSpool(file: string): Metric[] {
+/**
+ * Record a fact about the run, such as the accelerator the machines used (`recordRunAttribute('accel', 'kvm')`).
+ * It lands in the run header of `reports/metrics.json` and of the history record. Same spool as the metrics.
+ */
+export function recordRunAttribute(attribute: string, value: string): RunAttribute {
+  if (!/^[a-z][a-zA-Z0-9_]*$/.test(attribute)) throw new LayercheckError('E_BAD_METRIC', `a run attribute name is one word like \`accel\`, got ${describeValue(attribute)}`);
+  const entry: RunAttribute = { attribute, value, at: new Date().toISOString() };
+  const file = spoolFile();
+  mkdirSync(path.dirname(file), { recursive: true });
+  appendFileSync(file, `${JSON.stringify(entry)}\n`);
+  return entry;
+}
+
+function readSpoolLines(file: string): Array<Metric | RunAttribute> {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Metric);
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Metric | RunAttribute);
+}
+
+/** The metrics of a spool, in the order recorded. */
+export function readSpool(file: string): Metric[] {
+  return readSpoolLines(file).filter((entry): entry is Metric => !('attribute' in entry));
+}
+
+/** The run attributes of a spool; when one was recorded several times with different values, they are joined with `,`. */
+export function readRunAttributes(file: string): Record<string, string> {
+  const seen = new Map<string, string[]>();
+  for (const entry of readSpoolLines(file)) {
+    if (!('attribute' in entry)) continue;
+    const values = seen.get(entry.attribute) ?? [];
+    if (!values.includes(entry.value)) values.push(entry.value);
+    seen.set(entry.attribute, values);
+  }
+  return Object.fromEntries([...seen].map(([name, values]) => [name, values.join(',')]));
 }
 
 /** End a run: write every metric it recorded to `reports/metrics.json` and drop the spool. */
 export function finishRun(file: string, run: Omit<RunMetrics['run'], 'finishedAt' | 'host'> = {}, out = path.join(REPORTS_DIR, 'metrics.json')): RunMetrics {
-  const result: RunMetrics = { run: { finishedAt: new Date().toISOString(), host: os.hostname(), ...run }, metrics: readSpool(file) };
+  const result: RunMetrics = {
+    run: { finishedAt: new Date().toISOString(), host: os.hostname(), ...readRunAttributes(file), ...run },
+    metrics: readSpool(file),
+  };
+  mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   rmSync(file, { force: true });
   return result;

@@ -1,0 +1,11 @@
+import { startRun } from '../../metrics.js';
+import { finishE2eRun } from '../../run.js';
+
+/** The real e2e global setup less the host and fixtures: a spool, then the run's end and its gate. */
+export default function setup(): () => Promise<void> {
+  const spool = startRun();
+  return async () => {
+    const run = await finishE2eRun(spool, { commit: process.env.FAKE_E2E_COMMIT ?? 'fake000' });
+    if (!run.passed) process.exitCode = 1;
+  };
+}
