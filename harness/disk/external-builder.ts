@@ -3,10 +3,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { generateKeyPair } from '../ssh/index.js';
-import { diskUsage } from '../util/cache.js';
 import { LayercheckError } from '../util/errors.js';
 import { step } from '../util/log.js';
 import type { BootSpec } from '../vm/types.js';
+import { describeDisk } from './describe.js';
 import type { DiskBuildRequest, DiskBuilder, DiskDescription } from './types.js';
 
 /**
@@ -28,7 +28,7 @@ export class ExternalDiskBuilder implements DiskBuilder {
   }
 
   async build(request: DiskBuildRequest): Promise<DiskDescription> {
-    const { image, imageReference, options, clientPublicKey, outDir } = request;
+    const { image, options, clientPublicKey, outDir } = request;
     const started = performance.now();
     const hostKey = generateKeyPair('layercheck host key');
     const hostKeyFile = path.join(outDir, 'ssh_host_ed25519_key');
@@ -58,16 +58,6 @@ export class ExternalDiskBuilder implements DiskBuilder {
     const boot: BootSpec = existsSync(bootJson)
       ? { kind: 'direct', ...(JSON.parse(await readFile(bootJson, 'utf8')) as { kernel: string; initrd?: string; cmdline: string }) }
       : { kind: 'firmware', firmware: 'bios' };
-    return {
-      builder: this.name,
-      options,
-      image: { dir: image.dir, tag: image.tag, reference: imageReference, manifestDigest: image.manifestDigest, layers: image.manifest.layers.map((l) => l.digest) },
-      qcow2,
-      qcow2Bytes: await diskUsage(qcow2),
-      boot,
-      hostKey: hostKey.publicKey,
-      clientPublicKey,
-      buildMs: Math.round(performance.now() - started),
-    };
+    return describeDisk(this.name, request, { qcow2, boot, hostKey: hostKey.publicKey, startedAt: started });
   }
 }

@@ -4,12 +4,12 @@ import { execa } from 'execa';
 import { blobPath } from '../oci/layout.js';
 import { imageRef, layerRef } from '../ostree/index.js';
 import { generateKeyPair } from '../ssh/index.js';
-import { diskUsage } from '../util/cache.js';
 import { step } from '../util/log.js';
 import { bootSpecFromEntry } from './boot-files.js';
 import { readBootEntryFromTree } from './boot-entry.js';
 import { ostree } from './ostree-cli.js';
 import { REFERENCE_OS } from './reference-os.js';
+import { describeDisk } from './describe.js';
 import type { DiskBuildRequest, DiskBuilder, DiskDescription } from './types.js';
 
 /**
@@ -84,18 +84,7 @@ export class ReferenceDiskBuilder implements DiskBuilder {
     await execa('chattr', ['-i', deployment]);
     await rm(sysroot, { recursive: true, force: true });
 
-    return {
-      builder: this.name,
-      options,
-      image: { dir: image.dir, tag: image.tag, reference: imageReference, manifestDigest: image.manifestDigest, layers },
-      ostree: { osname, remote, branch, commit, refs },
-      qcow2,
-      qcow2Bytes: await diskUsage(qcow2),
-      boot,
-      hostKey: hostKey.publicKey,
-      clientPublicKey,
-      buildMs: Math.round(performance.now() - started),
-    };
+    return describeDisk(this.name, request, { qcow2, boot, hostKey: hostKey.publicKey, startedAt: started, ostree: { osname, remote, branch, commit, refs } });
   }
 }
 
