@@ -1,6 +1,6 @@
 import type { Command, ExecOptions, ExecResult } from '../ssh/index.js';
 import { sh } from '../ssh/index.js';
-import { type ParsedRefs, parseRefs } from '../ostree/index.js';
+import { type ParsedRefs, parseDeploymentPath, parseMetadataString, parseRefs } from '../ostree/index.js';
 import { LayercheckError } from '../util/errors.js';
 import type { GuestDriver } from './types.js';
 
@@ -27,9 +27,7 @@ export class OstreeDriver implements GuestDriver {
   async bootedCommit(): Promise<string> {
     // ostree-prepare-root follows the `ostree=` karg to the deployment directory, named <commit>.<serial>.
     const target = await this.shell.succeed(sh('readlink -f "$(tr " " "\\n" < /proc/cmdline | sed -n "s/^ostree=//p")"'));
-    const m = /\/([0-9a-f]{64})\.\d+$/.exec(target.trim());
-    if (!m) throw new LayercheckError('E_GUEST_STATE', `${this.shell.name}: cannot tell the booted commit from ostree= (resolved to \`${target.trim()}\`)`);
-    return m[1] as string;
+    return parseDeploymentPath(target).commit;
   }
 
   async commitMetadata(commit: string, key: string): Promise<string | undefined> {
@@ -38,13 +36,6 @@ export class OstreeDriver implements GuestDriver {
       if (/No such metadata key/i.test(result.stderr)) return undefined;
       throw new LayercheckError('E_GUEST_STATE', `${this.shell.name}: \`ostree show --print-metadata-key=${key} ${commit}\` failed: ${result.stderr.trim()}`);
     }
-    return unquoteGVariantString(result.stdout.trim());
+    return parseMetadataString(result.stdout);
   }
-}
-
-/** ostree prints string metadata as GVariant text: `'sha256:…'` (single quotes, backslash escapes). */
-export function unquoteGVariantString(text: string): string {
-  const m = /^'(.*)'$/s.exec(text) ?? /^"(.*)"$/s.exec(text);
-  if (!m) return text;
-  return (m[1] as string).replace(/\\(.)/g, '$1');
 }

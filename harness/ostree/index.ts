@@ -18,3 +18,4 @@ export { parseSize } from './size.js';
 export { parsePullSummary, type PullSummary } from './pull.js';
 export { parseLayerReport, type LayerReport, type FetchedLayer } from './layers.js';
 export { parseStatus, type Deployment } from './status.js';
+export { parseMetadataString, parseDeploymentPath } from './metadata.js';
