@@ -5,7 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import { referenceDisk, referenceImage } from '../harness/fixtures/index.js';
-import { ostreeOf, scenario } from '../harness/testing.js';
+import { ostreeOf, scenario, snapshotRefs } from '../harness/testing.js';
 import { sha256File } from '../harness/util/index.js';
 
 describe('create-disk', () => {
@@ -16,7 +16,7 @@ describe('create-disk', () => {
     const machine = await boot(disk, 'create-default');
     const guest = ostreeOf(machine);
 
-    const refs = await guest.refs();
+    const refs = await snapshotRefs(machine, 'booted default disk');
     const layers = image.manifest.layers.map((l) => l.digest);
     expect(refs.layers.sort()).toEqual([...layers].sort());
     expect(refs.images).toEqual([]);
@@ -40,7 +40,7 @@ describe('create-disk', () => {
     const machine = await boot(disk, 'create-legacy');
     const guest = ostreeOf(machine);
 
-    const refs = await guest.refs();
+    const refs = await snapshotRefs(machine, 'booted legacy disk');
     expect(refs.layers).toEqual([]);
     expect(refs.images).toEqual([]);
     // The deployed commit is the same merged commit: only the refs differ.
@@ -50,7 +50,7 @@ describe('create-disk', () => {
   scenario('keep-merged disk: the merged image ref is there', async ({ boot }) => {
     const { disk } = await referenceDisk({ mergedRef: 'keep' });
     const machine = await boot(disk, 'create-keep-merged');
-    const refs = await ostreeOf(machine).refs();
+    const refs = await snapshotRefs(machine, 'booted keep-merged disk');
     expect(refs.images).toEqual([disk.image.reference]);
     expect(refs.layers.sort()).toEqual([...disk.image.layers].sort());
   });
