@@ -370,12 +370,12 @@ describe('AccountingProxy', () => {
         return performance.now() - start;
       };
       await time('/length/1'); // warm the connections
-      const fast = await time('/length/2');
+      await time('/length/2');
       const slow = await time('/length/3?slow');
+      // A lower bound only: the delay guarantees it; an upper bound on the others would depend on load.
       expect(slow).toBeGreaterThanOrEqual(295);
-      expect(fast).toBeLessThan(200);
       await proxy.idle();
-      expect(proxy.records()[2]?.faults).toEqual(['delay']);
+      expect(proxy.records().map((r) => r.faults)).toEqual([undefined, undefined, ['delay']]);
     });
 
     test('corrupt inverts one body byte: same size, different digest', async () => {
