@@ -6,7 +6,9 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { execa } from 'execa';
 import { ensureHostTools, referenceDisk } from '../harness/fixtures/index.js';
 import { startMachine } from '../harness/machines.js';
 import { REPORTS_DIR } from '../harness/report/metrics.js';
@@ -41,8 +43,11 @@ if (!values['skip-cold']) {
   console.log(`fixtures, cold (empty cache, .debs reused): ${formatMs(results.fixturesColdMs as number)}`);
 }
 await timeFixtures();
-results.fixturesWarmMs = Math.round(await timeFixtures());
-console.log(`fixtures, warm (everything cached): ${formatMs(results.fixturesWarmMs as number)}`);
+// Warm as a user meets it: a fresh process that finds every fixture cached (hashing its inputs included).
+const warmStarted = performance.now();
+await execa('npx', ['tsx', 'bin/fixtures.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+results.fixturesWarmMs = Math.round(performance.now() - warmStarted);
+console.log(`fixtures, warm (fresh process, everything cached): ${formatMs(results.fixturesWarmMs as number)}`);
 
 const { disk } = await referenceDisk();
 const found = await resolveAccel({ cacheDir: cacheRoot(), probeKernel: disk.boot.kind === 'direct' ? disk.boot.kernel : '' });
