@@ -2,6 +2,7 @@ import { execaSync } from 'execa';
 import { ensureHostTools, referenceImage } from './fixtures/index.js';
 import { startRun } from './report/metrics.js';
 import { finishE2eRun } from './report/run.js';
+import { watchAncestors } from './util/ancestors.js';
 import { log } from './util/log.js';
 
 /**
@@ -10,11 +11,18 @@ import { log } from './util/log.js';
  * to reports/history.jsonl, draw reports/trend.svg and gate them against reports/baseline.json.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  // Whoever started the run went away (e.g. `kill -INT <npm pid>`, which npm does not pass on): stop as
+  // on Ctrl-C, so vitest tears its workers down and they kill their VMs and servers.
+  const unwatch = watchAncestors((pid) => {
+    log('host', `the process that started this run (pid ${pid}) is gone: stopping`);
+    process.kill(process.pid, 'SIGINT');
+  });
   await ensureHostTools();
   const spool = startRun();
   const { info, hit } = await referenceImage();
   log('host', `reference image ${info.manifestDigest} (${info.layers.length} layers)${hit ? ', cached' : ''}`);
   return async () => {
+    unwatch();
     const commit = execaSync('git', ['rev-parse', '--short', 'HEAD'], { reject: false }).stdout || undefined;
     const run = await finishE2eRun(spool, commit ? { commit } : {});
     // vitest ignores errors thrown by a teardown (it logs them and exits 0): a failed gate sets the exit code.

@@ -3,12 +3,12 @@
  * the real Allure reporter, setup file and run teardown records a gated metric; the run must pass within
  * tolerance and fail, with the one-line-per-metric message, above it.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readAllureResults } from './allure-results.js';
 import { readHistory } from './history.js';
 
@@ -30,6 +30,7 @@ async function fakeE2e(reportsDir: string, rebaseBytes: number): Promise<{ exitC
 
 describe('an e2e run with the report wiring', () => {
   const reports = mkdtempSync(path.join(os.tmpdir(), 'layercheck-reports-'));
+  afterAll(() => rmSync(reports, { recursive: true, force: true }));
   writeFileSync(path.join(reports, 'baseline.json'), JSON.stringify({
     metrics: {
       'rebase.derived.bytes': { value: 5_000_000, tolerance: 0.02, unit: 'bytes' },

@@ -3,3 +3,4 @@ export * from './duration.js';
 export * from './wait.js';
 export * from './log.js';
 export * from './cache.js';
+export * from './ancestors.js';
