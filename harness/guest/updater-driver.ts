@@ -1,5 +1,6 @@
 import { type Deployment, parseLayerReport, parsePullSummary, parseStatus } from '../ostree/index.js';
 import { LayercheckError } from '../util/errors.js';
+import { step } from '../util/log.js';
 import { type GuestShell, OstreeDriver } from './ostree-driver.js';
 import type { UpdateDriver, UpdateResult } from './types.js';
 
@@ -59,7 +60,7 @@ export class UpdaterDriver extends OstreeDriver implements UpdateDriver {
 
   async #update(verb: readonly string[]): Promise<UpdateResult> {
     const argv = this.#env.length > 0 ? ['env', ...this.#env, ...this.#command, ...verb] : [...this.#command, ...verb];
-    const result = await this.shell.execute(argv, { timeout: '20m' });
+    const result = await step(this.shell.name, [...this.#command, ...verb].join(' '), () => this.shell.execute(argv, { timeout: '20m' }));
     const update: UpdateResult = { result, ok: result.exitCode === 0 };
     const layers = parseLayerReport(result.stdout);
     const pull = parsePullSummary(result.stdout);
