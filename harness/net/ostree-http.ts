@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LayercheckError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { listenOnLoopback } from './listen.js';
 
 export interface StaticHttpServerOptions {
   /** The directory served at `/` (an ostree archive repo: `config`, `objects/`, `refs/`, ...). */
@@ -50,15 +51,7 @@ export class StaticHttpServer implements AsyncDisposable {
       throw new LayercheckError('E_NO_ROOT', `cannot serve ${options.root}: it does not exist`, { root: options.root }, { cause: error });
     }
     const server = new StaticHttpServer(root, options.name ?? 'ostree-http');
-    await new Promise<void>((resolve, reject) => {
-      server.#server.once('error', reject);
-      server.#server.listen(0, '127.0.0.1', () => {
-        server.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.#server.address();
-    server.#port = typeof address === 'object' && address !== null ? address.port : 0;
+    server.#port = await listenOnLoopback(server.#server);
     log(server.name, `serving ${root} on ${server.url}`);
     return server;
   }

@@ -8,6 +8,7 @@ import { log } from '../util/log.js';
 import { waitUntil } from '../util/wait.js';
 import { type Fault, type FaultHandle, type FaultPlan, FaultSet } from './faults.js';
 import { type ProxyRecord, classifyPath, recordsToCsv } from './records.js';
+import { listenOnLoopback } from './listen.js';
 
 export interface AccountingProxyOptions {
   /** The one server behind the proxy, as `http://127.0.0.1:PORT` (an origin: no path). */
@@ -80,15 +81,7 @@ export class AccountingProxy implements AsyncDisposable {
   /** Listen on a free 127.0.0.1 port. */
   static async start(options: AccountingProxyOptions): Promise<AccountingProxy> {
     const proxy = new AccountingProxy(options);
-    await new Promise<void>((resolve, reject) => {
-      proxy.#server.once('error', reject);
-      proxy.#server.listen(0, '127.0.0.1', () => {
-        proxy.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = proxy.#server.address();
-    proxy.#port = typeof address === 'object' && address !== null ? address.port : 0;
+    proxy.#port = await listenOnLoopback(proxy.#server);
     log(proxy.name, `accounting proxy ${proxy.url} -> ${proxy.upstream.origin}`);
     return proxy;
   }
