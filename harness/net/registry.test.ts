@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { dir } from 'tmp-promise';
@@ -11,16 +10,11 @@ import { registered } from '../vm/registry.js';
 import { httpRequest } from './http-get.js';
 import { AccountingProxy } from './proxy.js';
 import { Registry, assertRegistryTools } from './registry.js';
+import { isRunning } from '../util/ancestors.js';
 
 /** Runs no more: gone, or a zombie nobody waits for. */
-async function isGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+const isStopped = async (pid: number): Promise<boolean> => !isRunning(pid);
+
 
 describe('Registry', () => {
   let temp: { path: string; cleanup: () => Promise<void> };
@@ -53,7 +47,7 @@ describe('Registry', () => {
   test('push keeps digests; pulls through the proxy are counted per blob; corruption keeps sizes; stop leaves nothing', async () => {
     registry = await Registry.start({ name: 'test-registry' });
     const { pid, storageDir } = registry;
-    expect(await isGone(pid)).toBe(false);
+    expect(await isStopped(pid)).toBe(false);
     expect(registered().map((r) => r.pid)).toContain(pid);
 
     const pushed = await registry.push(layout, 'v1', 'refos');
@@ -103,7 +97,7 @@ describe('Registry', () => {
     await expect(registry.checkManifest('refos', 'v1', image.manifestDigest)).rejects.toMatchObject({ code: 'E_DIGEST_CHANGED' });
 
     await registry.stop();
-    expect(await isGone(pid)).toBe(true);
+    expect(await isStopped(pid)).toBe(true);
     expect(existsSync(storageDir)).toBe(false);
     expect(registered().map((r) => r.pid)).not.toContain(pid);
     await registry.stop(); // idempotent

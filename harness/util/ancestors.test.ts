@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorPids, parentFromStat } from './ancestors.js';
+import { ancestorPids, isRunning, parentFromStat } from './ancestors.js';
 
 describe('parentFromStat', () => {
   it('reads the parent pid even when the command name holds spaces and parentheses', () => {
@@ -17,5 +17,12 @@ describe('ancestorPids', () => {
     const chain = ancestorPids();
     expect(chain[0]).toBe(process.ppid);
     expect(chain).not.toContain(1);
+  });
+});
+
+describe('isRunning', () => {
+  it('is true for this process and false for a pid that does not exist', () => {
+    expect(isRunning(process.pid)).toBe(true);
+    expect(isRunning(2 ** 22 + 1)).toBe(false);
   });
 });

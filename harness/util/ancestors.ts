@@ -24,12 +24,17 @@ export function ancestorPids(pid: number = process.pid): number[] {
   }
 }
 
-function alive(pid: number): boolean {
+/** The state letter of `/proc/<pid>/stat` (R, S, D, Z, ...), after the command name. */
+function stateFromStat(stat: string): string {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** Whether `pid` still runs: a process that is gone, or a zombie nobody has reaped yet, does not. */
+export function isRunning(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return stateFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8')) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -41,7 +46,7 @@ function alive(pid: number): boolean {
 export function watchAncestors(onGone: (pid: number) => void, intervalMs = 1000): () => void {
   const chain = ancestorPids();
   const timer = setInterval(() => {
-    const gone = chain.find((pid) => !alive(pid));
+    const gone = chain.find((pid) => !isRunning(pid));
     if (gone !== undefined) {
       clearInterval(timer);
       onGone(gone);

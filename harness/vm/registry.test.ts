@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -7,19 +7,14 @@ import { dir } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { waitUntil } from '../util/wait.js';
 import { exitCodeForSignal, reapAll, register, registered } from './registry.js';
+import { isRunning } from '../util/ancestors.js';
 
-/** Gone, or a zombie waiting for its reaper: either way it runs no more. */
-async function isGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+/** Runs no more: gone, or a zombie nobody waits for. */
+const isStopped = async (pid: number): Promise<boolean> => !isRunning(pid);
+
 
 async function expectGone(pid: number): Promise<void> {
-  await waitUntil(async () => ((await isGone(pid)) ? { done: true, value: undefined } : { done: false, observation: `pid ${pid} still runs` }), {
+  await waitUntil(async () => ((await isStopped(pid)) ? { done: true, value: undefined } : { done: false, observation: `pid ${pid} still runs` }), {
     what: `pid ${pid} to die`, timeout: '5s', interval: '50ms',
   });
 }
@@ -115,7 +110,7 @@ describe('registry', () => {
 
     test.each(['SIGINT', 'SIGTERM'] as const)('%s kills the registered child, removes its temp dir and ends the process by that signal', async (signal) => {
       const { owner, pid, vmDir } = await startOwner('setInterval(() => {}, 1000);');
-      expect(await isGone(pid)).toBe(false);
+      expect(await isStopped(pid)).toBe(false);
       owner.kill(signal);
       const result = await owner;
       expect(endedBy(result, signal)).toBe(true);
