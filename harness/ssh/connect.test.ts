@@ -1,4 +1,4 @@
-import { createServer, type Server as NetServer } from 'node:net';
+import { type Server as NetServer, type Socket, connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type LogSink, TimeoutError, setLogSink } from '../util/index.js';
@@ -86,6 +86,29 @@ describe('SshSession.connectUntil', () => {
     expect(error).toBeInstanceOf(TimeoutError);
     expect(accepted).toBeGreaterThan(1);
     expect((error as Error).message).toMatch(/last observation: .*(before handshake|ECONNRESET|closed)/);
+  });
+
+  test('starts over when a connection is accepted but sshd never identifies itself (a guest without its address yet)', async () => {
+    const server = await sshd();
+    const held: Socket[] = [];
+    // The first connection is accepted and left silent, as qemu's port forward does while the guest
+    // cannot answer; later ones reach sshd.
+    const forward: NetServer = createServer((socket) => {
+      if (held.length === 0) return void held.push(socket);
+      const upstream = connect(server.port, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => forward.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => {
+      for (const socket of held) socket.destroy();
+      forward.close(() => resolve());
+    }));
+    const { port } = forward.address() as { port: number };
+    const session = track(await SshSession.connectUntil(target(port), { timeout: '60s' }));
+    expect(held).toHaveLength(1);
+    expect(await session.succeed(['true'])).toBe('');
   });
 
   test('refuses a different host key at once, with both fingerprints', async () => {

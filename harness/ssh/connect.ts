@@ -6,7 +6,7 @@ const { Client } = ssh2;
 /** One login attempt's outcome. Connection errors are values: during boot they are expected. */
 export type ConnectOutcome =
   | { ok: true; client: ClientType }
-  | { ok: false; error: Error }
+  | { ok: false; error: Error; /** the server never identified itself (see `bannerTimeoutMs`) */ noBanner?: boolean }
   | { ok: false; hostKeyMismatch: Buffer /* the key blob the server presented */ };
 
 /** The host key algorithms that can present the pinned key, so a guest with several keys shows that one. */
@@ -14,16 +14,27 @@ function hostKeyAlgorithms(pinned: ParsedKey): ServerHostKeyAlgorithm[] {
   return pinned.type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [pinned.type];
 }
 
+/** ssh2's debug line for the server's identification string: proof that sshd itself answered. */
+const REMOTE_IDENT = /^Remote ident: /;
+
+export interface ConnectOnceOptions {
+  /** For the whole login, once the server has identified itself. */
+  readyTimeoutMs: number;
+  /**
+   * Give up if the server has not sent its identification within this time. Through qemu's user network
+   * a connection is accepted at once even when the guest cannot answer yet (no address, SYNs lost); such
+   * an attempt would otherwise hang for the whole `readyTimeoutMs`. @default readyTimeoutMs
+   */
+  bannerTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 /**
- * Try once to connect and log in, within `readyTimeoutMs`. Resolves, never rejects, except when `signal`
- * aborts. The presented host key is compared blob-for-blob with the pinned one before authenticating.
+ * Try once to connect and log in. Resolves, never rejects, except when `signal` aborts. The presented
+ * host key is compared blob-for-blob with the pinned one before authenticating.
  */
-export function connectOnce(
-  target: SshTarget,
-  pinned: ParsedKey,
-  readyTimeoutMs: number,
-  signal?: AbortSignal,
-): Promise<ConnectOutcome> {
+export function connectOnce(target: SshTarget, pinned: ParsedKey, options: ConnectOnceOptions): Promise<ConnectOutcome> {
+  const { readyTimeoutMs, bannerTimeoutMs = readyTimeoutMs, signal } = options;
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
     const client = new Client();
@@ -31,9 +42,17 @@ export function connectOnce(
     let presented: Buffer | undefined;
     let settled = false;
 
+    let identified = false;
+    const bannerTimer = bannerTimeoutMs < readyTimeoutMs
+      ? setTimeout(() => {
+        if (!identified) finish({ ok: false, error: new Error(`no SSH identification from the server within ${bannerTimeoutMs} ms`), noBanner: true });
+      }, bannerTimeoutMs)
+      : undefined;
+
     const finish = (outcome: ConnectOutcome | { aborted: unknown }): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(bannerTimer);
       signal?.removeEventListener('abort', onAbort);
       if ('aborted' in outcome || !outcome.ok) client.destroy();
       if ('aborted' in outcome) reject(outcome.aborted);
@@ -59,6 +78,9 @@ export function connectOnce(
         username: target.username,
         privateKey: target.privateKey,
         readyTimeout: readyTimeoutMs,
+        debug: (line: string) => {
+          if (REMOTE_IDENT.test(line)) identified = true;
+        },
         algorithms: { serverHostKey: hostKeyAlgorithms(pinned) },
         hostVerifier: (key: Buffer): boolean => {
           if (key.equals(pinnedBlob)) return true;
@@ -72,6 +94,7 @@ export function connectOnce(
     } catch (error) {
       // ssh2 throws synchronously for a malformed private key: not something retrying will fix.
       settled = true;
+      clearTimeout(bannerTimer);
       signal?.removeEventListener('abort', onAbort);
       reject(error);
     }

@@ -26,8 +26,15 @@ import type {
   WaitUntilSucceedsOptions,
 } from './types.js';
 
-/** Per-attempt login time: long enough for a slow TCG guest's handshake, short enough to retry soon. */
-const MAX_ATTEMPT_MS = 5_000;
+/**
+ * How long an attempt waits for sshd's identification before starting over: 1 s, then 1 s more after each
+ * attempt that got none, up to 10 s. A guest without its address yet never answers a connection qemu
+ * accepted, and a fresh one gets through sooner than qemu's retransmitted SYN; the growth keeps a guest
+ * too loaded to identify itself within 1 s from being cut off forever. Once sshd has identified itself,
+ * the login has until the deadline: a handshake under TCG can take seconds, and restarting it wastes them.
+ */
+const BANNER_STEP_MS = 1_000;
+const MAX_BANNER_MS = 10_000;
 const MIN_ATTEMPT_MS = 1_000;
 /** The least time a `waitUntilSucceeds` try gets, so one started just before the deadline can still answer. */
 const MIN_TRY_MS = 1_000;
@@ -76,29 +83,32 @@ export class SshSession implements AsyncDisposable {
   }
 
   /**
-   * Log in, retrying until `timeout`: while a guest boots, sshd refuses, accepts and drops, times out the
-   * handshake or even denies login (pam_nologin), so every connection error is retried and the last one
+   * Log in, retrying until `timeout`: while a guest boots, sshd refuses, accepts and drops, never answers
+   * or even denies login (pam_nologin), so every connection error is retried soon and the last one
    * reported on timeout. Only a host key other than the pinned one (`HostKeyMismatchError`), `isAlive`
    * naming a reason (`MachineDownError`), an abort, or a malformed key end the wait early.
    */
   static async connectUntil(target: SshTarget, options: ConnectOptions = {}): Promise<SshSession> {
-    const { timeout = '5m', interval = '500ms', signal, isAlive, describeFailure } = options;
+    const { timeout = '5m', interval = '50ms', signal, isAlive, describeFailure } = options;
     const pinned = parseKey(target.hostKey);
     const address = `${target.host}:${target.port}`;
     const deadline = Date.now() + toMs(timeout);
+    let silentAttempts = 0;
 
     const client = await step(target.name, `waiting for SSH on ${address}`, () =>
       waitDescribed<Client>(
         async () => {
           const reason = isAlive?.();
           if (reason !== undefined) throw new MachineDownError(target.name, reason, await failureDetails(describeFailure));
-          const attemptMs = Math.min(MAX_ATTEMPT_MS, Math.max(MIN_ATTEMPT_MS, deadline - Date.now()));
-          const outcome = await connectOnce(target, pinned, attemptMs, signal);
+          const readyTimeoutMs = Math.max(MIN_ATTEMPT_MS, deadline - Date.now());
+          const bannerTimeoutMs = Math.min(MAX_BANNER_MS, BANNER_STEP_MS * (silentAttempts + 1));
+          const outcome = await connectOnce(target, pinned, { readyTimeoutMs, bannerTimeoutMs, signal });
           if (outcome.ok) return { done: true, value: outcome.client };
           if ('hostKeyMismatch' in outcome) {
             const expected = fingerprintOfBlob(pinned.getPublicSSH());
             throw new HostKeyMismatchError(target.name, address, expected, fingerprintOfBlob(outcome.hostKeyMismatch));
           }
+          if (outcome.noBanner) silentAttempts++;
           return { done: false, observation: outcome.error.message };
         },
         {

@@ -47,7 +47,10 @@ export type DescribeFailure = () => Promise<string>;
 export interface ConnectOptions {
   /** How long to keep trying: a VM under TCG can take minutes to boot. @default '5m' */
   timeout?: Duration;
-  /** Pause between attempts. @default '500ms' */
+  /**
+   * Pause after a failed attempt. Short: a refused connection costs a loopback round trip, and every
+   * pause is time the guest sits ready and unused. @default '50ms'
+   */
   interval?: Duration;
   signal?: AbortSignal;
   /**

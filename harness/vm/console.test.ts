@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -115,6 +116,28 @@ describe('ConsoleCapture', () => {
     await sleep(10);
     expect(console.tail()).toEqual(['one', 'two', 'thr']);
     expect(console.tail(2)).toEqual(['two', 'thr']);
+  });
+
+  test('lines carry their arrival time since the boot started; findLine never waits', async () => {
+    const logPath = join(temp.path, 'logs', 'vm-times.console.log');
+    const console = await ConsoleCapture.open({ name: 'vm1', logPath, echo: false });
+    captures.push(console);
+    const stream = new PassThrough();
+    const startedAt = performance.now();
+    console.attach(stream, undefined, startedAt);
+    stream.write('kernel line\n');
+    await sleep(50);
+    expect(console.findLine(/sshd/)).toBeUndefined();
+    const beforeReady = performance.now() - startedAt;
+    const waiting = console.waitForLine(/Server listening on \S+ port 22/);
+    stream.write('Server listening on 0.0.0.0 port 22.\n');
+    const ready = await waiting;
+    expect(ready.text).toBe('Server listening on 0.0.0.0 port 22.');
+    expect(ready.atMs).toBeGreaterThanOrEqual(beforeReady);
+    expect(ready.atMs).toBeLessThanOrEqual(performance.now() - startedAt);
+    const kernel = console.findLine(/kernel/);
+    expect(kernel?.atMs).toBeLessThan(beforeReady);
+    expect(console.findLine(/Server listening/)).toEqual(ready);
   });
 
   test('the tail is a ring of the last lines', async () => {

@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,6 +23,12 @@ export interface ConsoleCaptureOptions {
   failurePatterns?: readonly ConsolePattern[];
 }
 
+/** A console line and when it arrived: milliseconds since its boot's qemu was launched (host clock). */
+export interface ConsoleLine {
+  text: string;
+  atMs: number;
+}
+
 export interface WaitForTextOptions {
   /** @default '60s' */
   timeout?: Duration;
@@ -43,6 +50,9 @@ export class ConsoleCapture {
   private readonly patterns: readonly ConsolePattern[];
   private readonly ring: string[] = [];
   private bootLines: string[] = [];
+  /** Arrival time of each of `bootLines` (`performance.now()`). */
+  private bootTimes: number[] = [];
+  private bootStartedAt = 0;
   /** Lines of this boot dropped from the front of `bootLines` (the cap), so waiters keep their place. */
   private bootDropped = 0;
   private boot = 0;
@@ -67,11 +77,16 @@ export class ConsoleCapture {
     return new ConsoleCapture(options, file);
   }
 
-  /** Start a boot: consume qemu's stdout. `banner` is written to the log file only, to separate boots. */
-  attach(stream: Readable, banner?: string): void {
+  /**
+   * Start a boot: consume qemu's stdout. `banner` is written to the log file only, to separate boots.
+   * `startedAt` (`performance.now()` when qemu was launched) is the zero of this boot's line times.
+   */
+  attach(stream: Readable, banner?: string, startedAt = performance.now()): void {
     const boot = ++this.boot;
     this.splitter = new LineSplitter();
     this.bootLines = [];
+    this.bootTimes = [];
+    this.bootStartedAt = startedAt;
     this.bootDropped = 0;
     this.bootFailure = undefined;
     this.ended = false;
@@ -94,25 +109,36 @@ export class ConsoleCapture {
     return this.bootFailure;
   }
 
+  /** The first line of the current boot matching `pattern` so far, with its arrival time; never waits. */
+  findLine(pattern: RegExp): ConsoleLine | undefined {
+    const i = this.bootLines.findIndex((line) => test(pattern, line));
+    return i < 0 ? undefined : this.lineAt(i);
+  }
+
   /**
    * Resolve with the first line of the current boot (already printed or still to come) matching
    * `pattern`. Fails at once on a known console failure or when the console ends (qemu exited).
    */
-  waitForText(pattern: RegExp, options: WaitForTextOptions = {}): Promise<string> {
+  async waitForText(pattern: RegExp, options: WaitForTextOptions = {}): Promise<string> {
+    return (await this.waitForLine(pattern, options)).text;
+  }
+
+  /** `waitForText`, with the line's arrival time. */
+  waitForLine(pattern: RegExp, options: WaitForTextOptions = {}): Promise<ConsoleLine> {
     const timeoutMs = toMs(options.timeout ?? '60s');
     const boot = this.boot;
     let next = 0; // index (counting dropped lines) of the first line of this boot not yet tested
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<ConsoleLine>((resolve, reject) => {
       const check = (): void => {
         const ended = (): void => settle(() => reject(this.error('E_CONSOLE_ENDED', `the console ended (qemu exited) before a line matched ${pattern}`)));
         if (boot !== this.boot) return ended();
         for (let i = Math.max(0, next - this.bootDropped); i < this.bootLines.length; i++) {
           const line = this.bootLines[i]!;
-          if (test(pattern, line)) return settle(() => resolve(line));
+          if (test(pattern, line)) return settle(() => resolve(this.lineAt(i)));
         }
         next = this.bootDropped + this.bootLines.length;
         const partial = cleanConsoleLine(this.splitter.partial);
-        if (partial !== '' && test(pattern, partial)) return settle(() => resolve(partial));
+        if (partial !== '' && test(pattern, partial)) return settle(() => resolve({ text: partial, atMs: performance.now() - this.bootStartedAt }));
         const failure = this.bootFailure;
         if (failure) return settle(() => reject(this.failureError(failure)));
         if (this.ended) return ended();
@@ -167,12 +193,18 @@ export class ConsoleCapture {
     this.ring.push(line);
     if (this.ring.length > this.tailSize) this.ring.shift();
     this.bootLines.push(line);
+    this.bootTimes.push(performance.now());
     if (this.bootLines.length > MAX_BOOT_LINES) {
       this.bootLines.shift();
+      this.bootTimes.shift();
       this.bootDropped++;
     }
     this.bootFailure ??= matchKnownFailure(line, this.patterns);
     if (this.echo) logConsole(this.name, line);
+  }
+
+  private lineAt(i: number): ConsoleLine {
+    return { text: this.bootLines[i]!, atMs: this.bootTimes[i]! - this.bootStartedAt };
   }
 
   private notify(): void {

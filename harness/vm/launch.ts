@@ -37,7 +37,7 @@ export async function launchQemu(options: LaunchOptions): Promise<Launched> {
     const startedAt = performance.now();
     const qemu = await spawnQemu(argv);
     onSpawn(qemu);
-    serial.attach(qemu.stdout, banner(qemu.pid, sshPort));
+    serial.attach(qemu.stdout, banner(qemu.pid, sshPort), startedAt);
     try {
       const qmp = await QmpClient.connect(qmpSocket, { timeout: '30s', isAlive: () => qemu.exit()?.description });
       return { qemu, qmp, sshPort, startedAt };

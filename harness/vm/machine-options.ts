@@ -29,6 +29,12 @@ export interface MachineTimeouts {
   shutdown?: Duration;
 }
 
+/**
+ * sshd's own "Server listening on ADDR port 22." (the reference OS sends sshd's log to the console), or
+ * systemd's status line for the unit (Fedora CoreOS and most distributions print it).
+ */
+export const SSHD_READY_PATTERN = /\bServer listening on \S+ port 22\b|\bStarted (?:ssh|sshd|openssh-server)\.service\b/;
+
 export interface MachineOptions {
   /** Unique among the machines sharing a `logDir`: letters, digits, `.`, `_`, `-`. */
   name: string;
@@ -44,6 +50,11 @@ export interface MachineOptions {
   guestfwds?: readonly GuestFwd[];
   fwCfg?: readonly FwCfgEntry[];
   extraArgs?: readonly string[];
+  /**
+   * The console line that says the guest's sshd is ready: its time is `Machine.sshdReadyMs`, the guest's
+   * own share of boot-to-SSH. @default SSHD_READY_PATTERN
+   */
+  sshdReadyPattern?: RegExp;
   /** The serial console is written to `<logDir>/<name>.console.log`. */
   logDir: string;
   timeouts?: MachineTimeouts;

@@ -12,7 +12,7 @@ import { qemuArgs } from './args.js';
 import { ConsoleCapture, type WaitForTextOptions } from './console.js';
 import type { MachineError } from './errors.js';
 import { launchQemu } from './launch.js';
-import type { MachineOptions } from './machine-options.js';
+import { type MachineOptions, SSHD_READY_PATTERN } from './machine-options.js';
 import { createOverlay } from './overlay.js';
 import type { QmpClient } from './qmp.js';
 import { type QemuProcess, exitWithin } from './qemu-process.js';
@@ -31,6 +31,7 @@ export class Machine implements AsyncDisposable {
   readonly name: string;
   #bootIds: string[] = [];
   #bootToSshMs: number | undefined;
+  #sshdReadyMs: number | undefined;
   #accel: Accel | undefined;
   #qemu: QemuProcess | undefined;
   #qmp: QmpClient | undefined;
@@ -108,6 +109,15 @@ export class Machine implements AsyncDisposable {
   /** Milliseconds from starting qemu to the SSH login, of the last boot (the `boot.to_ssh.ms` metric). */
   get bootToSshMs(): number | undefined {
     return this.#bootToSshMs;
+  }
+
+  /**
+   * Milliseconds from starting qemu to the console line saying sshd is ready (`sshdReadyPattern`), of the
+   * last boot: the guest's own part of `bootToSshMs`, the rest being the harness's. Undefined when no such
+   * line came before the login.
+   */
+  get sshdReadyMs(): number | undefined {
+    return this.#sshdReadyMs;
   }
 
   /** The SSH session of the current boot. */
@@ -256,6 +266,7 @@ export class Machine implements AsyncDisposable {
         { timeout: timeouts?.bootToSsh ?? (accel === 'tcg' ? '180s' : '90s'), isAlive, describeFailure: async () => this.serial.describe() },
       );
       this.#bootToSshMs = performance.now() - startedAt;
+      this.#sshdReadyMs = this.serial.findLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN)?.atMs;
       this.#bootIds.push((await this.#session.succeed(['cat', '/proc/sys/kernel/random/boot_id'])).trim());
     });
   }
