@@ -111,6 +111,33 @@ describe('SshSession.connectUntil', () => {
     expect(await session.succeed(['true'])).toBe('');
   });
 
+  test('drops a silent attempt as soon as the owner announces the guest ready', async () => {
+    const server = await sshd();
+    const held: Socket[] = [];
+    const forward: NetServer = createServer((socket) => {
+      if (held.length === 0) return void held.push(socket);
+      const upstream = connect(server.port, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => forward.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => {
+      for (const socket of held) socket.destroy();
+      forward.close(() => resolve());
+    }));
+    const { port } = forward.address() as { port: number };
+    let announce = (): void => {};
+    const guestReady = new Promise<void>((resolve) => (announce = resolve));
+    const connecting = SshSession.connectUntil(target(port), { timeout: '60s', guestReady });
+    await sleep(300);
+    expect(held).toHaveLength(1); // still waiting on the silent one: before the announcement, attempts are patient
+    announce();
+    const session = track(await connecting);
+    expect(held).toHaveLength(1);
+    expect(await session.succeed(['true'])).toBe('');
+  }, 4_000);
+
   test('refuses a different host key at once, with both fingerprints', async () => {
     const server = await sshd();
     const pinned = generateKeyPair('stale').publicKey;

@@ -26,6 +26,8 @@ export interface ConnectOnceOptions {
    * an attempt would otherwise hang for the whole `readyTimeoutMs`. @default readyTimeoutMs
    */
   bannerTimeoutMs?: number;
+  /** When this settles and the server has not identified itself yet, give up at once (as on the banner timeout). */
+  abandonIfSilent?: Promise<unknown>;
   signal?: AbortSignal;
 }
 
@@ -34,7 +36,7 @@ export interface ConnectOnceOptions {
  * host key is compared blob-for-blob with the pinned one before authenticating.
  */
 export function connectOnce(target: SshTarget, pinned: ParsedKey, options: ConnectOnceOptions): Promise<ConnectOutcome> {
-  const { readyTimeoutMs, bannerTimeoutMs = readyTimeoutMs, signal } = options;
+  const { readyTimeoutMs, bannerTimeoutMs = readyTimeoutMs, abandonIfSilent, signal } = options;
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
     const client = new Client();
@@ -48,6 +50,10 @@ export function connectOnce(target: SshTarget, pinned: ParsedKey, options: Conne
         if (!identified) finish({ ok: false, error: new Error(`no SSH identification from the server within ${bannerTimeoutMs} ms`), noBanner: true });
       }, bannerTimeoutMs)
       : undefined;
+    const abandon = (): void => {
+      if (!identified) finish({ ok: false, error: new Error('abandoned before the server identified itself'), noBanner: true });
+    };
+    abandonIfSilent?.then(abandon, abandon);
 
     const finish = (outcome: ConnectOutcome | { aborted: unknown }): void => {
       if (settled) return;

@@ -28,12 +28,14 @@ import type {
 
 /**
  * How long an attempt waits for sshd's identification before starting over: 1 s, then 1 s more after each
- * attempt that got none, up to 10 s. A guest without its address yet never answers a connection qemu
- * accepted, and a fresh one gets through sooner than qemu's retransmitted SYN; the growth keeps a guest
- * too loaded to identify itself within 1 s from being cut off forever. Once sshd has identified itself,
- * the login has until the deadline: a handshake under TCG can take seconds, and restarting it wastes them.
+ * attempt that got none, up to 10 s; at least PATIENT_BANNER_MS until `guestReady` settles. A guest
+ * without its address yet never answers a connection qemu accepted, and a fresh one gets through sooner
+ * than qemu's retransmitted SYN; the growth keeps a guest too loaded to identify itself within 1 s from
+ * being cut off forever. Once sshd has identified itself, the login has until the deadline: a handshake
+ * under TCG can take seconds, and restarting it wastes them.
  */
 const BANNER_STEP_MS = 1_000;
+const PATIENT_BANNER_MS = 5_000;
 const MAX_BANNER_MS = 10_000;
 const MIN_ATTEMPT_MS = 1_000;
 /** The least time a `waitUntilSucceeds` try gets, so one started just before the deadline can still answer. */
@@ -89,7 +91,12 @@ export class SshSession implements AsyncDisposable {
    * naming a reason (`MachineDownError`), an abort, or a malformed key end the wait early.
    */
   static async connectUntil(target: SshTarget, options: ConnectOptions = {}): Promise<SshSession> {
-    const { timeout = '5m', interval = '50ms', signal, isAlive, describeFailure } = options;
+    const { timeout = '5m', interval = '50ms', signal, isAlive, describeFailure, guestReady } = options;
+    let announced = guestReady === undefined;
+    const announce = (): void => {
+      announced = true;
+    };
+    guestReady?.then(announce, announce);
     const pinned = parseKey(target.hostKey);
     const address = `${target.host}:${target.port}`;
     const deadline = Date.now() + toMs(timeout);
@@ -101,8 +108,9 @@ export class SshSession implements AsyncDisposable {
           const reason = isAlive?.();
           if (reason !== undefined) throw new MachineDownError(target.name, reason, await failureDetails(describeFailure));
           const readyTimeoutMs = Math.max(MIN_ATTEMPT_MS, deadline - Date.now());
-          const bannerTimeoutMs = Math.min(MAX_BANNER_MS, BANNER_STEP_MS * (silentAttempts + 1));
-          const outcome = await connectOnce(target, pinned, { readyTimeoutMs, bannerTimeoutMs, signal });
+          const grown = Math.min(MAX_BANNER_MS, BANNER_STEP_MS * (silentAttempts + 1));
+          const bannerTimeoutMs = announced ? grown : Math.max(grown, PATIENT_BANNER_MS);
+          const outcome = await connectOnce(target, pinned, { readyTimeoutMs, bannerTimeoutMs, abandonIfSilent: announced ? undefined : guestReady, signal });
           if (outcome.ok) return { done: true, value: outcome.client };
           if ('hostKeyMismatch' in outcome) {
             const expected = fingerprintOfBlob(pinned.getPublicSSH());

@@ -32,6 +32,8 @@ export interface ConsoleLine {
 export interface WaitForTextOptions {
   /** @default '60s' */
   timeout?: Duration;
+  /** Stop waiting (rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /** Lines of one boot kept for matching; a runaway console must not eat the host's memory. */
@@ -143,14 +145,18 @@ export class ConsoleCapture {
         if (failure) return settle(() => reject(this.failureError(failure)));
         if (this.ended) return ended();
       };
+      const onAbort = (): void => settle(() => reject(options.signal?.reason));
       const timer = setTimeout(() => settle(() => reject(new TimeoutError(
         `console text ${pattern} on ${this.name}`, timeoutMs, `last console lines:\n${formatTail(this.tail())}`, { machine: this.name },
       ))), timeoutMs);
       const settle = (action: () => void): void => {
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
         this.listeners.delete(check);
         action();
       };
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       this.listeners.add(check);
       check();
     });

@@ -261,10 +261,20 @@ export class Machine implements AsyncDisposable {
         const seen = failure && `${failure.description}: console printed ${JSON.stringify(failure.line)}`;
         return seen && exit ? `${seen}; ${exit.description}` : (seen ?? exit?.description);
       };
-      this.#session = await SshSession.connectUntil(
-        { name, host: '127.0.0.1', port: sshPort, ...ssh },
-        { timeout: timeouts?.bootToSsh ?? (accel === 'tcg' ? '180s' : '90s'), isAlive, describeFailure: async () => this.serial.describe() },
-      );
+      const timeout = timeouts?.bootToSsh ?? (accel === 'tcg' ? '180s' : '90s');
+      // The console's sshd-ready line lets the SSH wait go fast exactly when it can succeed. Its failures
+      // (qemu gone, a known console failure) are isAlive's to report; the wait just never hears of ready.
+      const stopWatching = new AbortController();
+      const guestReady = this.serial.waitForLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN, { timeout, signal: stopWatching.signal })
+        .catch(() => new Promise<never>(() => {}));
+      try {
+        this.#session = await SshSession.connectUntil(
+          { name, host: '127.0.0.1', port: sshPort, ...ssh },
+          { timeout, isAlive, guestReady, describeFailure: async () => this.serial.describe() },
+        );
+      } finally {
+        stopWatching.abort();
+      }
       this.#bootToSshMs = performance.now() - startedAt;
       this.#sshdReadyMs = this.serial.findLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN)?.atMs;
       this.#bootIds.push((await this.#session.succeed(['cat', '/proc/sys/kernel/random/boot_id'])).trim());
