@@ -35,7 +35,7 @@ import type {
  * under TCG can take seconds, and restarting it wastes them.
  */
 const BANNER_STEP_MS = 1_000;
-const PATIENT_BANNER_MS = 5_000;
+const PATIENT_BANNER_MS = 10_000;
 const MAX_BANNER_MS = 10_000;
 const MIN_ATTEMPT_MS = 1_000;
 /** The least time a `waitUntilSucceeds` try gets, so one started just before the deadline can still answer. */

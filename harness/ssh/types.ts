@@ -60,7 +60,7 @@ export interface ConnectOptions {
   isAlive?: () => string | undefined;
   /**
    * Settles when the owner has seen sshd become ready (e.g. its line on the serial console). Until then
-   * an attempt waits up to 5 s for sshd to identify itself: a connection qemu accepted for a guest that
+   * an attempt waits up to 10 s for sshd to identify itself: a connection qemu accepted for a guest that
    * cannot answer yet lingers in qemu and reaches sshd later, costing the booting guest an sshd process
    * each. Once it settles, an attempt still waiting is dropped and attempts retry fast.
    */
