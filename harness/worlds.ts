@@ -1,6 +1,7 @@
 import { REFERENCE_OS } from './disk/reference-os.js';
 import { DERIVED_TAG, derivedImage } from './fixtures/derived.js';
 import { BASE_TAG, referenceImage } from './fixtures/reference.js';
+import { type RepoObject, objectsToFetch } from './fixtures/commit-diff.js';
 import { type UpdateRepo, updateRepo } from './fixtures/update-commit.js';
 import { StaticHttpServer } from './net/ostree-http.js';
 import { AccountingProxy } from './net/proxy.js';
@@ -68,14 +69,17 @@ export class OstreeWorld implements AsyncDisposable {
     readonly server: StaticHttpServer,
     readonly proxy: AccountingProxy,
     readonly update: UpdateRepo,
+    /** What a machine holding the base tree must fetch to upgrade: the pull's floor, object by object. */
+    readonly objectsToFetch: readonly RepoObject[],
   ) {}
 
   static async start(): Promise<OstreeWorld> {
     const update = await updateRepo();
+    const objects = await objectsToFetch(update.repo, update.baseCommit, update.commit);
     const server = await StaticHttpServer.start({ root: update.serveDir, name: 'ostree-http' });
     try {
       const proxy = await AccountingProxy.start({ upstream: server.url, name: 'ostree-proxy' });
-      return new OstreeWorld(server, proxy, update);
+      return new OstreeWorld(server, proxy, update, objects);
     } catch (error) {
       await server.close();
       throw error;
@@ -84,6 +88,15 @@ export class OstreeWorld implements AsyncDisposable {
 
   get guestfwd(): GuestFwd {
     return { ...REFERENCE_OS.ostreeServer, hostPort: this.proxy.port };
+  }
+
+  /** Response body bytes per ostree object fetched in the proxy's current window (`<checksum>.<type>`). */
+  objectsFetched(): Map<string, number> {
+    const fetched = new Map<string, number>();
+    for (const r of this.proxy.records()) {
+      if (r.ostreeObject && r.status === 200) fetched.set(r.ostreeObject, (fetched.get(r.ostreeObject) ?? 0) + r.responseBodyBytes);
+    }
+    return fetched;
   }
 
   /** The refspec a guest rebases to: `refos:refos/x86_64/stable`. */

@@ -34,4 +34,6 @@ export interface UpdateDriver extends GuestDriver {
   upgrade(): Promise<UpdateResult>;
   /** Drop the staged deployment. */
   cleanupPending(): Promise<UpdateResult>;
+  /** Drop the rollback deployment (and with it whatever only it kept: layer refs its manifest named). */
+  cleanupRollback(): Promise<UpdateResult>;
 }

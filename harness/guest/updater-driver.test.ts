@@ -73,4 +73,12 @@ describe('UpdaterDriver (reference updater)', () => {
     await referenceUpdater(shell, { skipGc: true }).upgrade();
     expect(seen).toEqual(["env 'REFOS_UPDATE_SKIP_GC=1' refos-update upgrade"]);
   });
+
+  it('drops the pending and the rollback deployment with rpm-ostree\'s cleanup flags', async () => {
+    const { shell, seen } = fakeShell({ 'refos-update cleanup': { stdout: 'Pruned container image layers: 12\n' } });
+    const updater = referenceUpdater(shell);
+    expect((await updater.cleanupRollback()).ok).toBe(true);
+    await updater.cleanupPending();
+    expect(seen).toEqual(['refos-update cleanup -r', 'refos-update cleanup -p']);
+  });
 });

@@ -58,6 +58,10 @@ export class UpdaterDriver extends OstreeDriver implements UpdateDriver {
     return this.#update(['cleanup', '-p']);
   }
 
+  cleanupRollback(): Promise<UpdateResult> {
+    return this.#update(['cleanup', '-r']);
+  }
+
   async #update(verb: readonly string[]): Promise<UpdateResult> {
     const argv = this.#env.length > 0 ? ['env', ...this.#env, ...this.#command, ...verb] : [...this.#command, ...verb];
     const result = await step(this.shell.name, [...this.#command, ...verb].join(' '), () => this.shell.execute(argv, { timeout: '20m' }));
