@@ -53,7 +53,7 @@ const hostKey = generateKeyPair('layercheck host key');
 const clientKey = generateKeyPair('layercheck client');
 
 describe('ignitionConfig', () => {
-  const config = ignitionConfig({ user: 'core', authorizedKeys: [clientKey.publicKey], hostKey, insecureRegistries: ['10.0.2.101:5000'] });
+  const config = ignitionConfig({ user: 'core', authorizedKeys: [clientKey.publicKey], hostKey, insecureRegistries: ['10.0.2.101:5000'], maskUnits: ['zincati.service'] });
 
   it('is a valid Ignition 3.4.0 config', () => {
     expect(config.ignition.version).toBe(IGNITION_VERSION);
@@ -69,11 +69,13 @@ describe('ignitionConfig', () => {
     expect(decode(file('/etc/ssh/ssh_host_ed25519_key')?.contents.source)).toBe(hostKey.privateKey.endsWith('\n') ? hostKey.privateKey : `${hostKey.privateKey}\n`);
     expect(decode(file('/etc/ssh/ssh_host_ed25519_key.pub')?.contents.source).trim()).toBe(hostKey.publicKey.trim());
     expect(decode(file('/etc/containers/registries.conf.d/50-layercheck.conf')?.contents.source)).toBe('[[registry]]\nlocation = "10.0.2.101:5000"\ninsecure = true\n');
+    expect(config.systemd).toEqual({ units: [{ name: 'zincati.service', mask: true }] });
   });
 
   it('writes no registries drop-in when there is no registry', () => {
     const plain = ignitionConfig({ user: 'core', authorizedKeys: [clientKey.publicKey], hostKey });
     expect(plain.storage.files.map((f) => f.path)).toEqual(['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ed25519_key.pub']);
+    expect(plain.systemd).toBeUndefined();
     expect(errorsOf(plain)).toEqual([]);
   });
 

@@ -14,6 +14,7 @@ export interface IgnitionConfig {
   ignition: { version: string };
   passwd: { users: Array<{ name: string; sshAuthorizedKeys: string[] }> };
   storage: { files: IgnitionFile[] };
+  systemd?: { units: Array<{ name: string; mask: boolean }> };
 }
 
 export interface IgnitionFile {
@@ -32,15 +33,17 @@ export interface IgnitionOptions {
   hostKey: KeyPair;
   /** Container registries the guest may reach over plain HTTP (the harness's registry behind its proxy). */
   insecureRegistries?: readonly string[];
+  /** Units that must not run, e.g. `zincati.service`, which would update the machine behind the scenario's back. */
+  maskUnits?: readonly string[];
 }
 
 /**
  * The Ignition config that makes a CoreOS-style disk reachable by the harness: the run's SSH key for the
  * user, a host key known in advance (sshd-keygen only generates keys that are missing), and, when given,
- * the harness's plain-HTTP registries in a containers-registries.conf drop-in.
+ * the harness's plain-HTTP registries in a containers-registries.conf drop-in, and masked units.
  */
 export function ignitionConfig(options: IgnitionOptions): IgnitionConfig {
-  const { user, authorizedKeys, hostKey, insecureRegistries = [] } = options;
+  const { user, authorizedKeys, hostKey, insecureRegistries = [], maskUnits = [] } = options;
   const files: IgnitionFile[] = [
     { path: '/etc/ssh/ssh_host_ed25519_key', mode: 0o600, contents: { source: dataUrl(ensureNewline(hostKey.privateKey)) } },
     { path: '/etc/ssh/ssh_host_ed25519_key.pub', mode: 0o644, contents: { source: dataUrl(ensureNewline(hostKey.publicKey)) } },
@@ -53,6 +56,7 @@ export function ignitionConfig(options: IgnitionOptions): IgnitionConfig {
     ignition: { version: IGNITION_VERSION },
     passwd: { users: [{ name: user, sshAuthorizedKeys: [...authorizedKeys] }] },
     storage: { files },
+    ...(maskUnits.length > 0 ? { systemd: { units: maskUnits.map((name) => ({ name, mask: true })) } } : {}),
   };
 }
 
