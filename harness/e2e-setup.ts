@@ -1,6 +1,7 @@
 import { execaSync } from 'execa';
-import { ensureHostTools, referenceImage } from './fixtures/index.js';
+import { referenceImage } from './fixtures/index.js';
 import { currentTarget } from './target/index.js';
+import { preflight } from './target/preflight.js';
 import { startRun } from './report/metrics.js';
 import { finishE2eRun } from './report/run.js';
 import { watchAncestors } from './util/ancestors.js';
@@ -19,8 +20,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     process.kill(process.pid, 'SIGINT');
   });
   const target = currentTarget();
-  const { tools, files } = target.hostRequirements();
-  await ensureHostTools(tools, undefined, { files, needsRoot: target.config.kind === 'reference' });
+  await preflight();
   log('host', `target: ${target.description}`);
   const spool = startRun();
   if (target.config.kind === 'reference') {

@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { DEFAULT_DISK_OPTIONS, type DiskOptions, ExternalDiskBuilder } from '../disk/index.js';
+import { DEFAULT_DISK_OPTIONS, type DiskOptions, ExternalDiskBuilder, builderEnvironment } from '../disk/index.js';
 import type { HostTool } from '../fixtures/host-packages.js';
 import { clientKey } from '../fixtures/reference.js';
 import { type GuestMachine, type UpdateDriver, rpmOstreeDriver } from '../guest/index.js';
 import { readImage } from '../oci/layout.js';
 import type { OciImage } from '../oci/types.js';
-import { type KeyPair, generateKeyPair } from '../ssh/index.js';
-import { cached, diskUsage, hashInputs } from '../util/cache.js';
+import { type KeyPair, generateKeyPair, quoteArg } from '../ssh/index.js';
+import { cacheRoot, cached, diskUsage, hashInputs } from '../util/cache.js';
 import { SetupError } from '../util/errors.js';
 import { step } from '../util/log.js';
 import { type TargetConfig, formatImageSource } from './config.js';
@@ -108,6 +108,7 @@ export class RpmOstreeTarget implements Target {
 
   /** `E2E_BUILDER` on `E2E_IMAGE`, through the LAYERCHECK_* contract; Ignition then installs the builder's host key. */
   async #builtDisk(options: DiskOptions, clientPublicKey: string): Promise<TargetDisk> {
+    if (this.config.dryRun) return this.#plannedDisk(options, clientPublicKey);
     const image = await this.image();
     if (image === undefined || this.config.builder === undefined) throw new SetupError('E2E_BUILDER needs E2E_IMAGE');
     const builder = new ExternalDiskBuilder(this.config.builder);
@@ -124,6 +125,28 @@ export class RpmOstreeTarget implements Target {
       ...disk,
       boot: disk.boot.kind === 'firmware' ? { kind: 'firmware', firmware: firmwareFor(this.config.firmware) } : disk.boot,
       provisioning: this.#provisioning(ignitionPath, ignition),
+    };
+  }
+
+  /** Dry run of `E2E_BUILDER`: the builder's command line with its environment, and the disk it would write (not run). */
+  async #plannedDisk(options: DiskOptions, clientPublicKey: string): Promise<TargetDisk> {
+    const outDir = path.join(cacheRoot(), 'dry-run', await hashInputs([JSON.stringify(options), clientPublicKey, this.config.builder ?? '']));
+    await mkdir(outDir, { recursive: true });
+    const hostKey = generateKeyPair('layercheck host key');
+    const hostKeyFile = path.join(outDir, 'ssh_host_ed25519_key');
+    await writeFile(hostKeyFile, hostKey.privateKey, { mode: 0o600 });
+    const env = builderEnvironment({ image: formatImageSource(this.config.image!), outDir, clientPublicKey, hostKeyFile, options });
+    const { ignitionPath, ignition } = await this.#writeIgnition(outDir, hostKey, clientPublicKey);
+    const builderLine = [...Object.entries(env).map(([k, v]) => `${k}=${quoteArg(v)}`), 'sh', '-c', quoteArg(this.config.builder ?? '')].join(' ');
+    return {
+      builder: `external: ${this.config.builder}`,
+      options,
+      qcow2: path.join(outDir, 'disk.qcow2'),
+      qcow2Bytes: 0,
+      boot: { kind: 'firmware', firmware: firmwareFor(this.config.firmware) },
+      hostKey: hostKey.publicKey,
+      provisioning: this.#provisioning(ignitionPath, ignition),
+      plan: [`# the disk comes from the builder (a builder that writes boot.json is booted directly instead):`, builderLine],
     };
   }
 

@@ -35,6 +35,8 @@ export interface TargetDisk extends BootableDisk {
   qcow2Bytes: number;
   /** The image it was built from, when the target knows it (a bare `E2E_DISK` may not). */
   image?: DiskDescription['image'];
+  /** Dry run only: the commands that would build this disk (it was not built). */
+  plan?: readonly string[];
 }
 
 /**
