@@ -12,6 +12,7 @@ import { type MetricUnit, recordMetric, recordRunAttribute } from './report/metr
 import type { ExecResult } from './ssh/index.js';
 import { currentTarget } from './target/index.js';
 import type { BootableDisk, Target, TargetDisk, TargetNeed } from './target/types.js';
+import { LayercheckError } from './util/errors.js';
 import { log, step } from './util/log.js';
 import type { Machine } from './vm/index.js';
 
@@ -62,13 +63,16 @@ export const scenario = base.extend<ScenarioContext>({
       }
       return machine;
     });
-    const failed = task.result?.state === 'fail' || (task.result?.errors?.length ?? 0) > 0;
+    // kola's console check: a known failure anywhere on a console fails the scenario, even one that passed.
+    const consoleFailures = machines.flatMap(({ machine }) => machine.consoleFailures.map((f) => `${machine.name}: ${f.description}: console printed ${JSON.stringify(f.line)}`));
+    const failed = task.result?.state === 'fail' || (task.result?.errors?.length ?? 0) > 0 || consoleFailures.length > 0;
     const tails = machines.map(({ machine }) => machine.consoleTail(FAILURE_TAIL_LINES));
     await Promise.all(machines.map(({ machine }) => machine.dispose()));
     for (const [i, { machine, logOffset, predictedLog }] of machines.entries()) {
       await attachConsoleLog(machine.name, machine.consoleLogPath, machine.consoleLogPath === predictedLog ? logOffset : 0);
       if (failed) await attachText(`${machine.name}: last ${FAILURE_TAIL_LINES} console lines`, `${(tails[i] ?? []).join('\n')}\n`);
     }
+    if (consoleFailures.length > 0) throw new LayercheckError('E_CONSOLE_FAILURE', `known console failure: ${consoleFailures.join('; ')}`, { consoleFailures });
   },
   target: async ({}, use) => {
     const target = currentTarget();

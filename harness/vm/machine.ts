@@ -10,6 +10,7 @@ import { log, step } from '../util/log.js';
 import { accelFor } from './accel.js';
 import { qemuArgs } from './args.js';
 import { ConsoleCapture, type WaitForTextOptions } from './console.js';
+import type { ConsoleFailure } from './console-patterns.js';
 import type { MachineError } from './errors.js';
 import { launchQemu } from './launch.js';
 import type { MachineOptions } from './machine-options.js';
@@ -161,6 +162,11 @@ export class Machine implements AsyncDisposable {
   /** Wait for a serial console line of the current boot. @see ConsoleCapture.waitForText */
   waitForConsoleText(pattern: RegExp, options?: WaitForTextOptions): Promise<string> {
     return this.serial.waitForText(pattern, options);
+  }
+
+  /** Known console failures (kernel panic, OOM, Ignition, ...), the first of each boot that had one. */
+  get consoleFailures(): readonly ConsoleFailure[] {
+    return this.serial.failures;
   }
 
   /** The last `n` serial console lines, cleaned of escapes. */
