@@ -1,12 +1,14 @@
 import { execaSync } from 'execa';
-import { ensureHostTools, referenceImage } from './fixtures/index.js';
+import { referenceImage } from './fixtures/index.js';
+import { currentTarget } from './target/index.js';
+import { preflight } from './target/preflight.js';
 import { startRun } from './report/metrics.js';
 import { finishE2eRun } from './report/run.js';
 import { watchAncestors } from './util/ancestors.js';
 import { log } from './util/log.js';
 
 /**
- * vitest global setup of the e2e project: check the host, build the shared fixtures with progress on
+ * vitest global setup of the e2e project: check the host for the run's target, build the shared fixtures with progress on
  * the terminal (scenarios then find them cached), and at the end collect the run's metrics, append them
  * to reports/history.jsonl, draw reports/trend.svg and gate them against reports/baseline.json.
  */
@@ -17,10 +19,14 @@ export default async function setup(): Promise<() => Promise<void>> {
     log('host', `the process that started this run (pid ${pid}) is gone: stopping`);
     process.kill(process.pid, 'SIGINT');
   });
-  await ensureHostTools();
+  const target = currentTarget();
+  await preflight();
+  log('host', `target: ${target.description}`);
   const spool = startRun();
-  const { info, hit } = await referenceImage();
-  log('host', `reference image ${info.manifestDigest} (${info.layers.length} layers)${hit ? ', cached' : ''}`);
+  if (target.config.kind === 'reference') {
+    const { info, hit } = await referenceImage();
+    log('host', `reference image ${info.manifestDigest} (${info.layers.length} layers)${hit ? ', cached' : ''}`);
+  }
   return async () => {
     unwatch();
     const commit = execaSync('git', ['rev-parse', '--short', 'HEAD'], { reject: false }).stdout || undefined;

@@ -13,6 +13,14 @@ import type { GuestFwd } from './vm/types.js';
 /** The repository name images are pushed under. */
 export const REPOSITORY = 'refos';
 
+/** The image reference a guest rebases to, e.g. `ostree-unverified-registry:10.0.2.101:5000/refos:derived`. */
+export function guestImageReference(tag: string): string {
+  return `ostree-unverified-registry:${REFERENCE_OS.registry.guestIp}:${REFERENCE_OS.registry.guestPort}/${REPOSITORY}:${tag}`;
+}
+
+/** The refspec of the ostree update a guest rebases to: `refos:refos/x86_64/stable`. */
+export const OSTREE_UPDATE_REFSPEC = `${REFERENCE_OS.remote}:${REFERENCE_OS.branch}`;
+
 /**
  * A real registry holding the base and derived images, behind an accounting proxy the guest reaches at
  * 10.0.2.101:5000 through a qemu guestfwd. Owns both servers; dispose stops them.
@@ -47,7 +55,7 @@ export class RegistryWorld implements AsyncDisposable {
 
   /** The image reference a guest rebases to, e.g. `ostree-unverified-registry:10.0.2.101:5000/refos:derived`. */
   guestImage(tag: string): string {
-    return `ostree-unverified-registry:${REFERENCE_OS.registry.guestIp}:${REFERENCE_OS.registry.guestPort}/${REPOSITORY}:${tag}`;
+    return guestImageReference(tag);
   }
 
   async dispose(): Promise<void> {
@@ -101,7 +109,7 @@ export class OstreeWorld implements AsyncDisposable {
 
   /** The refspec a guest rebases to: `refos:refos/x86_64/stable`. */
   get refspec(): string {
-    return `${REFERENCE_OS.remote}:${REFERENCE_OS.branch}`;
+    return OSTREE_UPDATE_REFSPEC;
   }
 
   async dispose(): Promise<void> {

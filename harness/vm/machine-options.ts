@@ -1,4 +1,4 @@
-import type { SshTarget } from '../ssh/index.js';
+import type { Command, SshTarget } from '../ssh/index.js';
 import type { Duration } from '../util/duration.js';
 import type { Accel, BootSpecProvider, FwCfgEntry, GuestFwd } from './types.js';
 
@@ -44,6 +44,8 @@ export interface MachineOptions {
   guestfwds?: readonly GuestFwd[];
   fwCfg?: readonly FwCfgEntry[];
   extraArgs?: readonly string[];
+  /** What `reboot()` runs in the guest (a login that is not root needs `sudo -n`). @default ['systemctl', 'reboot'] */
+  rebootCommand?: Command;
   /** The serial console is written to `<logDir>/<name>.console.log`. */
   logDir: string;
   timeouts?: MachineTimeouts;

@@ -10,6 +10,7 @@ import { log, step } from '../util/log.js';
 import { accelFor } from './accel.js';
 import { qemuArgs } from './args.js';
 import { ConsoleCapture, type WaitForTextOptions } from './console.js';
+import type { ConsoleFailure } from './console-patterns.js';
 import type { MachineError } from './errors.js';
 import { launchQemu } from './launch.js';
 import type { MachineOptions } from './machine-options.js';
@@ -18,6 +19,24 @@ import type { QmpClient } from './qmp.js';
 import { type QemuProcess, exitWithin } from './qemu-process.js';
 import { type Reapable, register } from './registry.js';
 import type { Accel, BootSpec } from './types.js';
+
+/** What one boot of a machine adds to its options: the boot spec, accelerator, port and paths of that boot. */
+export interface BootInstance {
+  spec: BootSpec;
+  accel: Accel;
+  sshPort: number;
+  qmpSocket: string;
+  overlayPath: string;
+}
+
+/** The qemu arguments of one boot of a machine; the dry run prints the same list. */
+export function machineQemuArgs(options: MachineOptions, boot: BootInstance): string[] {
+  const { name, memoryMiB, cpus, cpuModel, guestfwds, fwCfg, extraArgs } = options;
+  return qemuArgs({
+    name, accel: boot.accel, memoryMiB, cpus, cpuModel, boot: boot.spec, sshPort: boot.sshPort, guestfwds, fwCfg, extraArgs,
+    qmpSocket: boot.qmpSocket, disk: { path: boot.overlayPath, format: 'qcow2' },
+  });
+}
 
 /** Lines of the serial console appended to failures. */
 const CONSOLE_TAIL_LINES = 40;
@@ -145,6 +164,11 @@ export class Machine implements AsyncDisposable {
     return this.serial.waitForText(pattern, options);
   }
 
+  /** Known console failures (kernel panic, OOM, Ignition, ...), the first of each boot that had one. */
+  get consoleFailures(): readonly ConsoleFailure[] {
+    return this.serial.failures;
+  }
+
   /** The last `n` serial console lines, cleaned of escapes. */
   consoleTail(n = CONSOLE_TAIL_LINES): string[] {
     return this.serial.tail(n);
@@ -159,7 +183,7 @@ export class Machine implements AsyncDisposable {
       const qemu = this.#running();
       const before = this.bootId;
       // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
-      const command = this.ssh.exec(['systemctl', 'reboot'], { timeout: '30s' }).catch(() => undefined);
+      const command = this.ssh.exec(this.options.rebootCommand ?? ['systemctl', 'reboot'], { timeout: '30s' }).catch(() => undefined);
       const exit = await exitWithin(qemu, this.#shutdownMs);
       if (!exit) throw this.#error('E_REBOOT_TIMEOUT', `the guest did not go down within ${this.#shutdownTimeout} of \`systemctl reboot\``);
       await command;
@@ -226,19 +250,16 @@ export class Machine implements AsyncDisposable {
 
   /** Start qemu on the overlay and log in; records the boot id and the boot-to-SSH time. */
   async #boot(): Promise<void> {
-    const { name, memoryMiB, cpus, cpuModel, guestfwds, fwCfg, extraArgs, ssh, timeouts } = this.options;
+    const { name, ssh, timeouts } = this.options;
     const spec = await this.#bootSpec();
-    const accel = (this.#accel ??= await accelFor(this.options.accel, spec, cpuModel));
+    const accel = (this.#accel ??= await accelFor(this.options.accel, spec, this.options.cpuModel));
     const bootNumber = this.#bootIds.length + 1;
     await step(name, `booting (boot ${bootNumber}, ${accel})`, async () => {
       const qmpSocket = join(this.tempDir, 'qmp.sock');
       const { qemu, qmp, sshPort, startedAt } = await launchQemu({
         qmpSocket,
         serial: this.serial,
-        args: (sshPort) => qemuArgs({
-          name, accel, memoryMiB, cpus, cpuModel, boot: spec, sshPort, guestfwds, fwCfg, extraArgs, qmpSocket,
-          disk: { path: this.overlayPath, format: 'qcow2' },
-        }),
+        args: (sshPort) => machineQemuArgs(this.options, { spec, accel, sshPort, qmpSocket, overlayPath: this.overlayPath }),
         banner: (pid, sshPort) => `layercheck: ${name} boot ${bootNumber}, qemu pid ${pid}, ${accel}, ssh port ${sshPort}`,
         onSpawn: (spawned) => this.#track(spawned),
       });
