@@ -99,7 +99,7 @@ const LOCK_WAIT = '60m';
  * Take `<dir>.lock` (created exclusively, holding our pid); while a live process holds it, wait. A lock
  * whose process is gone (killed mid-build) is taken over. Returns the release function.
  */
-export async function lockEntry(dir: string, what: string): Promise<() => Promise<void>> {
+export async function lockEntry(dir: string, what: string, options: { quiet?: boolean } = {}): Promise<() => Promise<void>> {
   const lockFile = `${dir}.lock`;
   let announced = false;
   await waitUntil(async () => {
@@ -118,7 +118,7 @@ export async function lockEntry(dir: string, what: string): Promise<() => Promis
       await rm(lockFile, { force: true });
       return { done: false, observation: `pid ${holder} was gone` };
     }
-    if (!announced) log('host', `${what}: waiting for pid ${holder || '?'} to finish building it`);
+    if (!announced && !options.quiet) log('host', `${what}: waiting for pid ${holder || '?'} to finish building it`);
     announced = true;
     return { done: false, observation: `${lockFile} held by pid ${holder || '?'}` };
   }, { what: `the cache lock ${lockFile}`, timeout: LOCK_WAIT, interval: '500ms', context: { lockFile } });

@@ -16,6 +16,7 @@ import type { MachineOptions, SavedState } from './machine-options.js';
 import { createOverlay } from './overlay.js';
 import type { QmpClient } from './qmp.js';
 import { type QemuProcess, exitWithin } from './qemu-process.js';
+import { reserveCapacity } from './capacity.js';
 import { type Reapable, register } from './registry.js';
 import { type MigrationStatus, migrationVerdict, openGuestConnections, saveUri } from './saved-state.js';
 import { waitUntil } from '../util/wait.js';
@@ -46,6 +47,7 @@ export class Machine implements AsyncDisposable {
     private readonly tempDir: string,
     private readonly serial: ConsoleCapture,
     private readonly reapable: { entry: Reapable; unregister: () => void },
+    private readonly releaseCapacity: () => Promise<void>,
   ) {
     this.name = options.name;
   }
@@ -56,6 +58,8 @@ export class Machine implements AsyncDisposable {
     return step(name, 'starting machine', async () => {
       const reapable = register(name);
       let machine: Machine | undefined;
+      // Wait for room on this host first (memory and cores, counting every layercheck process's machines).
+      const releaseCapacity = await reserveCapacity(name, { memoryMiB: options.memoryMiB ?? 1024, cpus: options.cpus ?? 2 });
       try {
         const temp = await dir({ prefix: `layercheck-${name}-`, unsafeCleanup: true });
         reapable.entry.tempDir = temp.path;
@@ -63,7 +67,7 @@ export class Machine implements AsyncDisposable {
         const { restore } = options;
         await createOverlay(restore?.overlay ?? options.disk.path, join(temp.path, 'overlay.qcow2'), restore ? 'qcow2' : options.disk.format);
         const serial = await ConsoleCapture.open({ name, logPath: join(logDir, `${name}.console.log`) });
-        machine = new Machine(options, temp.path, serial, reapable);
+        machine = new Machine(options, temp.path, serial, reapable, releaseCapacity);
         await machine.#boot();
         return machine;
       } catch (error) {
@@ -71,6 +75,7 @@ export class Machine implements AsyncDisposable {
         else {
           if (reapable.entry.tempDir) await rm(reapable.entry.tempDir, { recursive: true, force: true });
           reapable.unregister();
+          await releaseCapacity();
         }
         throw error;
       }
@@ -261,6 +266,7 @@ export class Machine implements AsyncDisposable {
     await attempt('closing the console log', () => this.serial.close());
     await attempt(`removing ${this.tempDir}`, () => rm(this.tempDir, { recursive: true, force: true }));
     this.reapable.unregister();
+    await attempt('releasing its capacity ticket', () => this.releaseCapacity());
   }
 
   /** Start qemu on the overlay and log in; records the boot id and the boot-to-SSH time. */
