@@ -28,7 +28,7 @@ describe('rebase-derived', () => {
 
   scenario('default disk: only the layer the disk lacked crosses the wire', async ({ boot, metric }) => {
     const { disk } = await referenceDisk();
-    const machine = await boot(disk, 'rebase-default', { guestfwds: [world.guestfwd] });
+    const machine = await boot(disk, 'rebase-default', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = referenceUpdater(machine);
 
     const before = await snapshotRefs(machine, 'before rebase');
@@ -71,7 +71,7 @@ describe('rebase-derived', () => {
 
   scenario('legacy disk: without layer refs the same rebase downloads every layer', async ({ boot, metric }) => {
     const { disk } = await referenceDisk({ layerRefs: 'drop' });
-    const machine = await boot(disk, 'rebase-legacy', { guestfwds: [world.guestfwd] });
+    const machine = await boot(disk, 'rebase-legacy', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = referenceUpdater(machine);
     expect((await updater.refs()).layers).toEqual([]);
 
@@ -92,7 +92,7 @@ describe('rebase-derived', () => {
 
   scenario('a registry that dies mid-pull: a clear error, nothing staged, the machine boots what it had', async ({ boot }) => {
     const { disk } = await referenceDisk();
-    const machine = await boot(disk, 'rebase-registry-dies', { guestfwds: [world.guestfwd] });
+    const machine = await boot(disk, 'rebase-registry-dies', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = referenceUpdater(machine);
     const bootedBefore = await updater.bootedCommit();
 
@@ -113,7 +113,7 @@ describe('rebase-derived', () => {
   // Last: it corrupts the derived layer in the registry for good.
   scenario('a blob that does not match its digest fails the rebase, naming the digest', async ({ boot }) => {
     const { disk } = await referenceDisk();
-    const machine = await boot(disk, 'rebase-bad-blob', { guestfwds: [world.guestfwd] });
+    const machine = await boot(disk, 'rebase-bad-blob', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = referenceUpdater(machine);
     const layer = world.derived.layer.digest;
     await world.registry.corruptBlob(layer);
