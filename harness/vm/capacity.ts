@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +58,17 @@ export function memAvailableMiB(meminfo: string): number {
   const kib = Number(/^MemAvailable:\s+(\d+)\s*kB/m.exec(meminfo)?.[1]);
   if (!Number.isFinite(kib)) throw new Error('no MemAvailable line in /proc/meminfo');
   return Math.floor(kib / 1024);
+}
+
+/**
+ * vitest's worker count for the e2e project: as many scenario files at once as machines of the default
+ * size fit on this host (at least one; `E2E_WORKERS` overrides). Each machine start still waits for room.
+ */
+export function e2eWorkers(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const forced = Number(env.E2E_WORKERS);
+  if (Number.isInteger(forced) && forced >= 1) return forced;
+  const host = { memAvailableMiB: memAvailableMiB(readFileSync('/proc/meminfo', 'utf8')), cores: os.availableParallelism() };
+  return machineSlots({ memoryMiB: 1024, cpus: 2 }, host, policyFromEnv(env));
 }
 
 /** This host now. */
