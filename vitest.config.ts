@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { REPORTS_DIR } from './harness/report/metrics.js';
+import { e2eWorkers } from './harness/vm/capacity.js';
 
 export default defineConfig({
   test: {
@@ -22,8 +23,10 @@ export default defineConfig({
           name: 'e2e',
           include: ['scenarios/**/*.e2e.ts'],
           environment: 'node',
-          // A scenario boots VMs under TCG on 2 cores: one file at a time, long timeouts.
-          fileParallelism: false,
+          // Scenario files run at once as far as the host has room for their machines (harness/vm/capacity.ts:
+          // every machine start also waits for memory and cores); E2E_WORKERS=1 runs one file at a time.
+          fileParallelism: true,
+          maxWorkers: e2eWorkers(),
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,
           globalSetup: ['harness/e2e-setup.ts'],

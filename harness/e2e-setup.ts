@@ -1,9 +1,11 @@
+import type { TestProject } from 'vitest/node';
 import { execaSync } from 'execa';
 import { referenceImage } from './fixtures/index.js';
 import { currentTarget } from './target/index.js';
 import { preflight } from './target/preflight.js';
 import { startRun } from './report/metrics.js';
 import { finishE2eRun } from './report/run.js';
+import { shardOf } from './report/shards.js';
 import { watchAncestors } from './util/ancestors.js';
 import { log } from './util/log.js';
 
@@ -12,7 +14,7 @@ import { log } from './util/log.js';
  * the terminal (scenarios then find them cached), and at the end collect the run's metrics, append them
  * to reports/history.jsonl, draw reports/trend.svg and gate them against reports/baseline.json.
  */
-export default async function setup(): Promise<() => Promise<void>> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Whoever started the run went away (e.g. `kill -INT <npm pid>`, which npm does not pass on): stop as
   // on Ctrl-C, so vitest tears its workers down and they kill their VMs and servers.
   const unwatch = watchAncestors((pid) => {
@@ -30,7 +32,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   return async () => {
     unwatch();
     const commit = execaSync('git', ['rev-parse', '--short', 'HEAD'], { reject: false }).stdout || undefined;
-    const run = await finishE2eRun(spool, commit ? { commit } : {});
+    const shard = shardOf(project.vitest.config);
+    const run = await finishE2eRun(spool, { ...(commit ? { commit } : {}), ...(shard ? { shard } : {}) });
     // vitest ignores errors thrown by a teardown (it logs them and exits 0): a failed gate sets the exit code.
     if (!run.passed) process.exitCode = 1;
   };

@@ -79,4 +79,10 @@ export const SCENARIO_PLANS: readonly ScenarioPlan[] = [
       steps: [{ rebase: 'derived-image' }, 'reboot', 'status', { rebase: 'ostree-update' }, 'status', 'refs', 'reboot', 'bootedCommit', 'refs', 'cleanupRollback', 'refs'],
     }],
   },
+  {
+    file: 'saved-state.e2e.ts',
+    title: 'a restored machine is the default disk booted, on new ports, and reboots for real',
+    needs: ['reference-content'],
+    machines: [{ name: 'saved-restore', steps: ['bootedCommit', { run: ['curl', '-sS', '--max-time', '20', 'http://10.0.2.100:8080/'] }, { run: ['date', '+%s'] }, 'reboot', 'bootedCommit'] }],
+  },
 ];

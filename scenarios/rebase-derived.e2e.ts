@@ -29,7 +29,7 @@ describe('rebase-derived', () => {
 
   scenario('default disk: only the layer the disk lacked crosses the wire', async ({ needs, disk, boot, driver, metric }) => {
     needs('reference-content');
-    const machine = await boot(await disk(), 'rebase-default', { guestfwds: [world.guestfwd] });
+    const machine = await boot(await disk(), 'rebase-default', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = driver(machine);
 
     const before = await snapshotRefs(machine, 'before rebase');
@@ -72,7 +72,7 @@ describe('rebase-derived', () => {
 
   scenario('legacy disk: without layer refs the same rebase downloads every layer', async ({ needs, disk, boot, driver, metric }) => {
     needs('reference-content');
-    const machine = await boot(await disk({ layerRefs: 'drop' }), 'rebase-legacy', { guestfwds: [world.guestfwd] });
+    const machine = await boot(await disk({ layerRefs: 'drop' }), 'rebase-legacy', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = driver(machine);
     expect((await updater.refs()).layers).toEqual([]);
 
@@ -93,7 +93,7 @@ describe('rebase-derived', () => {
 
   scenario('a registry that dies mid-pull: a clear error, nothing staged, the machine boots what it had', async ({ needs, disk, boot, driver }) => {
     needs('reference-content');
-    const machine = await boot(await disk(), 'rebase-registry-dies', { guestfwds: [world.guestfwd] });
+    const machine = await boot(await disk(), 'rebase-registry-dies', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = driver(machine);
     const bootedBefore = await updater.bootedCommit();
 
@@ -114,7 +114,7 @@ describe('rebase-derived', () => {
   // Last: it corrupts the derived layer in the registry for good.
   scenario('a blob that does not match its digest fails the rebase, naming the digest', async ({ needs, disk, boot, driver }) => {
     needs('reference-content');
-    const machine = await boot(await disk(), 'rebase-bad-blob', { guestfwds: [world.guestfwd] });
+    const machine = await boot(await disk(), 'rebase-bad-blob', { from: 'saved-state', guestfwds: [world.guestfwd] });
     const updater = driver(machine);
     const layer = world.derived.layer.digest;
     await world.registry.corruptBlob(layer);

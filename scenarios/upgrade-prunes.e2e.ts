@@ -44,7 +44,7 @@ describe('upgrade-prunes', () => {
   scenario('seed disk: upgrade to a plain commit prunes every layer ref at staging and fetches only what changed', async ({ needs, disk, boot, driver, metric }) => {
     needs('reference-content');
     const { image } = await referenceImage();
-    const machine = await boot(await disk(SEED_DISK_OPTIONS), 'upgrade-seed', { guestfwds: [ostreeWorld.guestfwd] });
+    const machine = await boot(await disk(SEED_DISK_OPTIONS), 'upgrade-seed', { from: 'saved-state', guestfwds: [ostreeWorld.guestfwd] });
     const updater = driver(machine);
 
     const before = await snapshotRefs(machine, 'before upgrade');
@@ -91,7 +91,7 @@ describe('upgrade-prunes', () => {
   scenario('negative control: with layer GC off the same check fails, listing the leftover layer refs', async ({ needs, disk, boot }) => {
     needs('reference-content');
     const layers = (await referenceImage()).image.manifest.layers.map((l) => l.digest);
-    const machine = await boot(await disk(SEED_DISK_OPTIONS), 'upgrade-seed-no-gc', { guestfwds: [ostreeWorld.guestfwd] });
+    const machine = await boot(await disk(SEED_DISK_OPTIONS), 'upgrade-seed-no-gc', { from: 'saved-state', guestfwds: [ostreeWorld.guestfwd] });
     // The reference updater's test-only switch: what rpm-ostree v2023.8 to v2023.11 did by accident.
     const updater = referenceUpdater(machine, { skipGc: true });
 
@@ -114,7 +114,7 @@ describe('upgrade-prunes', () => {
 
   scenario('via the derived image and back to the ostree ref: layer refs go with the last deployment that names them', async ({ needs, disk, boot, driver }) => {
     needs('reference-content');
-    const machine = await boot(await disk(), 'upgrade-from-derived', { guestfwds: [ostreeWorld.guestfwd, registryWorld.guestfwd] });
+    const machine = await boot(await disk(), 'upgrade-from-derived', { from: 'saved-state', guestfwds: [ostreeWorld.guestfwd, registryWorld.guestfwd] });
     const updater = driver(machine);
     const derivedLayers = registryWorld.derived.image.manifest.layers.map((l) => l.digest).sort();
 

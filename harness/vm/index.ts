@@ -11,3 +11,4 @@ export { reapAll, registered, type Reapable } from './registry.js';
 export * from './machine-options.js';
 export * from './machine.js';
 export { overlayArgs } from './overlay.js';
+export * from './saved-state.js';

@@ -29,6 +29,14 @@ export interface MachineTimeouts {
   shutdown?: Duration;
 }
 
+/** A VM saved once booted (`Machine.saveState`): what a machine needs to start from it instead of booting. */
+export interface SavedState {
+  /** The saved machine's overlay as it was at that moment. Read-only: restored machines get overlays on top of it. */
+  overlay: string;
+  /** qemu's migration stream of the stopped VM (RAM and device state). */
+  state: string;
+}
+
 export interface MachineOptions {
   /** Unique among the machines sharing a `logDir`: letters, digits, `.`, `_`, `-`. */
   name: string;
@@ -48,5 +56,11 @@ export interface MachineOptions {
   rebootCommand?: Command;
   /** The serial console is written to `<logDir>/<name>.console.log`. */
   logDir: string;
+  /**
+   * Start from this saved state instead of booting. The saved VM must be this one: same disk, memory,
+   * CPUs, CPU model and accelerator (host ports and guest forwards may differ). Only the first start
+   * restores; after a guest reboot the overlay boots as usual.
+   */
+  restore?: SavedState;
   timeouts?: MachineTimeouts;
 }
