@@ -1,6 +1,8 @@
+import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { REPORTS_DIR } from './harness/report/metrics.js';
+import { e2eWorkers } from './harness/vm/capacity.js';
 
 export default defineConfig({
   test: {
@@ -15,6 +17,8 @@ export default defineConfig({
           name: 'unit',
           include: ['harness/**/*.test.ts'],
           environment: 'node',
+          // The few qemu starts of unit tests take tickets from their own pool, never queueing behind e2e machines.
+          env: { LAYERCHECK_CAPACITY_DIR: path.join(os.tmpdir(), 'layercheck-capacity-unit') },
         },
       },
       {
@@ -22,8 +26,10 @@ export default defineConfig({
           name: 'e2e',
           include: ['scenarios/**/*.e2e.ts'],
           environment: 'node',
-          // A scenario boots VMs under TCG on 2 cores: one file at a time, long timeouts.
-          fileParallelism: false,
+          // Scenario files run at once as far as the host has room for their machines (harness/vm/capacity.ts:
+          // every machine start also waits for memory and cores); E2E_WORKERS=1 runs one file at a time.
+          fileParallelism: true,
+          maxWorkers: e2eWorkers(),
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,
           globalSetup: ['harness/e2e-setup.ts'],

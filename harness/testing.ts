@@ -1,7 +1,8 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test as base } from 'vitest';
-import type { DiskDescription } from './disk/types.js';
+import type { DiskOptions } from './disk/types.js';
+import type { UpdateDriver } from './guest/index.js';
 import { OstreeDriver } from './guest/ostree-driver.js';
 import { type BootOptions, CONSOLE_LOG_DIR, startMachine } from './machines.js';
 import { type ParsedRefs, parseRefs } from './ostree/index.js';
@@ -9,6 +10,9 @@ import { allureEnabled, attachCsv, attachJson, attachText, reportParameter } fro
 import { formatMetricValue } from './report/gate.js';
 import { type MetricUnit, recordMetric, recordRunAttribute } from './report/metrics.js';
 import type { ExecResult } from './ssh/index.js';
+import { currentTarget } from './target/index.js';
+import type { BootableDisk, Target, TargetDisk, TargetNeed } from './target/types.js';
+import { LayercheckError } from './util/errors.js';
 import { log, step } from './util/log.js';
 import type { Machine } from './vm/index.js';
 
@@ -17,9 +21,20 @@ export interface ScenarioContext {
    * Boot a disk; the machine is disposed when the test ends, whether it passed, failed or timed out.
    * Its serial console log of this test (and, on failure, its last lines) is attached to the report.
    */
-  boot(disk: DiskDescription, name: string, options?: BootOptions): Promise<Machine>;
+  boot(disk: BootableDisk, name: string, options?: BootOptions): Promise<Machine>;
   /** Record a metric of this scenario (reports/metrics.json, history, and a parameter of the Allure result). */
   metric(name: string, value: number, unit: MetricUnit): void;
+  /** The run's target (`E2E_TARGET`, ...): the reference OS unless configured otherwise. */
+  target: Target;
+  /**
+   * The target's disk with `options` merged over the defaults (`disk()` is the default disk). When the
+   * target cannot offer it (a variant of a finished `E2E_DISK`), the test is skipped with the target's reason.
+   */
+  disk(options?: Partial<DiskOptions>): Promise<TargetDisk>;
+  /** Skip the test, with the target's reason, unless the target offers `need`. */
+  needs(need: TargetNeed): void;
+  /** The target's update driver (refos-update, or rpm-ostree through sudo) for a booted machine. */
+  driver(machine: Machine): UpdateDriver;
 }
 
 /** Lines of the console shown on their own when a scenario fails. */
@@ -48,13 +63,37 @@ export const scenario = base.extend<ScenarioContext>({
       }
       return machine;
     });
-    const failed = task.result?.state === 'fail' || (task.result?.errors?.length ?? 0) > 0;
+    // kola's console check: a known failure anywhere on a console fails the scenario, even one that passed.
+    const consoleFailures = machines.flatMap(({ machine }) => machine.consoleFailures.map((f) => `${machine.name}: ${f.description}: console printed ${JSON.stringify(f.line)}`));
+    const failed = task.result?.state === 'fail' || (task.result?.errors?.length ?? 0) > 0 || consoleFailures.length > 0;
     const tails = machines.map(({ machine }) => machine.consoleTail(FAILURE_TAIL_LINES));
     await Promise.all(machines.map(({ machine }) => machine.dispose()));
     for (const [i, { machine, logOffset, predictedLog }] of machines.entries()) {
       await attachConsoleLog(machine.name, machine.consoleLogPath, machine.consoleLogPath === predictedLog ? logOffset : 0);
       if (failed) await attachText(`${machine.name}: last ${FAILURE_TAIL_LINES} console lines`, `${(tails[i] ?? []).join('\n')}\n`);
     }
+    if (consoleFailures.length > 0) throw new LayercheckError('E_CONSOLE_FAILURE', `known console failure: ${consoleFailures.join('; ')}`, { consoleFailures });
+  },
+  target: async ({}, use) => {
+    const target = currentTarget();
+    await reportParameter('target', target.description);
+    await use(target);
+  },
+  disk: async ({ target, skip }, use) => {
+    await use(async (options = {}) => {
+      const reason = target.whyNot({ disk: options });
+      if (reason !== undefined) skip(reason);
+      return target.disk(options);
+    });
+  },
+  needs: async ({ target, skip }, use) => {
+    await use((need) => {
+      const reason = target.whyNot(need);
+      if (reason !== undefined) skip(reason);
+    });
+  },
+  driver: async ({ target }, use) => {
+    await use((machine) => target.driver(machine));
   },
   metric: async ({ task }, use) => {
     await use((name, value, unit) => {

@@ -1,6 +1,7 @@
 import { REFERENCE_OS } from './disk/reference-os.js';
 import { DERIVED_TAG, derivedImage } from './fixtures/derived.js';
 import { BASE_TAG, referenceImage } from './fixtures/reference.js';
+import { type RepoObject, objectsToFetch } from './fixtures/commit-diff.js';
 import { type UpdateRepo, updateRepo } from './fixtures/update-commit.js';
 import { StaticHttpServer } from './net/ostree-http.js';
 import { AccountingProxy } from './net/proxy.js';
@@ -11,6 +12,14 @@ import type { GuestFwd } from './vm/types.js';
 
 /** The repository name images are pushed under. */
 export const REPOSITORY = 'refos';
+
+/** The image reference a guest rebases to, e.g. `ostree-unverified-registry:10.0.2.101:5000/refos:derived`. */
+export function guestImageReference(tag: string): string {
+  return `ostree-unverified-registry:${REFERENCE_OS.registry.guestIp}:${REFERENCE_OS.registry.guestPort}/${REPOSITORY}:${tag}`;
+}
+
+/** The refspec of the ostree update a guest rebases to: `refos:refos/x86_64/stable`. */
+export const OSTREE_UPDATE_REFSPEC = `${REFERENCE_OS.remote}:${REFERENCE_OS.branch}`;
 
 /**
  * A real registry holding the base and derived images, behind an accounting proxy the guest reaches at
@@ -46,7 +55,7 @@ export class RegistryWorld implements AsyncDisposable {
 
   /** The image reference a guest rebases to, e.g. `ostree-unverified-registry:10.0.2.101:5000/refos:derived`. */
   guestImage(tag: string): string {
-    return `ostree-unverified-registry:${REFERENCE_OS.registry.guestIp}:${REFERENCE_OS.registry.guestPort}/${REPOSITORY}:${tag}`;
+    return guestImageReference(tag);
   }
 
   async dispose(): Promise<void> {
@@ -68,14 +77,17 @@ export class OstreeWorld implements AsyncDisposable {
     readonly server: StaticHttpServer,
     readonly proxy: AccountingProxy,
     readonly update: UpdateRepo,
+    /** What a machine holding the base tree must fetch to upgrade: the pull's floor, object by object. */
+    readonly objectsToFetch: readonly RepoObject[],
   ) {}
 
   static async start(): Promise<OstreeWorld> {
     const update = await updateRepo();
+    const objects = await objectsToFetch(update.repo, update.baseCommit, update.commit);
     const server = await StaticHttpServer.start({ root: update.serveDir, name: 'ostree-http' });
     try {
       const proxy = await AccountingProxy.start({ upstream: server.url, name: 'ostree-proxy' });
-      return new OstreeWorld(server, proxy, update);
+      return new OstreeWorld(server, proxy, update, objects);
     } catch (error) {
       await server.close();
       throw error;
@@ -86,9 +98,18 @@ export class OstreeWorld implements AsyncDisposable {
     return { ...REFERENCE_OS.ostreeServer, hostPort: this.proxy.port };
   }
 
+  /** Response body bytes per ostree object fetched in the proxy's current window (`<checksum>.<type>`). */
+  objectsFetched(): Map<string, number> {
+    const fetched = new Map<string, number>();
+    for (const r of this.proxy.records()) {
+      if (r.ostreeObject && r.status === 200) fetched.set(r.ostreeObject, (fetched.get(r.ostreeObject) ?? 0) + r.responseBodyBytes);
+    }
+    return fetched;
+  }
+
   /** The refspec a guest rebases to: `refos:refos/x86_64/stable`. */
   get refspec(): string {
-    return `${REFERENCE_OS.remote}:${REFERENCE_OS.branch}`;
+    return OSTREE_UPDATE_REFSPEC;
   }
 
   async dispose(): Promise<void> {

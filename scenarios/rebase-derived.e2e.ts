@@ -3,19 +3,20 @@
  * derived from it downloads only what the derived image added (plus manifest and config). The legacy
  * disk, without layer refs, downloads every layer: the price the seed PR saved. Bad content and a
  * registry dying mid-pull fail cleanly and leave the machine booting what it had.
+ * Needs the reference OS content (the derived image is built on the reference image): skipped elsewhere.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { derivedLine } from '../harness/oci/derive.js';
 import { DERIVED_SEED } from '../harness/fixtures/derived.js';
-import { referenceDisk } from '../harness/fixtures/index.js';
-import { referenceUpdater } from '../harness/guest/index.js';
 import { layerRef } from '../harness/ostree/index.js';
 import { attachCommandOutput, attachProxyRequests, scenario, snapshotRefs } from '../harness/testing.js';
+import { currentTarget } from '../harness/target/index.js';
 import { RegistryWorld } from '../harness/worlds.js';
 
 describe('rebase-derived', () => {
   let world: RegistryWorld;
   beforeAll(async () => {
+    if (currentTarget().whyNot('reference-content') !== undefined) return; // each scenario skips, saying why
     world = await RegistryWorld.start();
   });
   afterAll(async () => {
@@ -26,10 +27,10 @@ describe('rebase-derived', () => {
   const sizeOf = (digest: string) => derivedLayers().find((l) => l.digest === digest)?.size ?? Number.NaN;
   const sum = (digests: readonly string[]) => digests.reduce((n, d) => n + sizeOf(d), 0);
 
-  scenario('default disk: only the layer the disk lacked crosses the wire', async ({ boot, metric }) => {
-    const { disk } = await referenceDisk();
-    const machine = await boot(disk, 'rebase-default', { guestfwds: [world.guestfwd] });
-    const updater = referenceUpdater(machine);
+  scenario('default disk: only the layer the disk lacked crosses the wire', async ({ needs, disk, boot, driver, metric }) => {
+    needs('reference-content');
+    const machine = await boot(await disk(), 'rebase-default', { from: 'saved-state', guestfwds: [world.guestfwd] });
+    const updater = driver(machine);
 
     const before = await snapshotRefs(machine, 'before rebase');
     const lacked = derivedLayers().map((l) => l.digest).filter((d) => !before.layers.includes(d));
@@ -69,10 +70,10 @@ describe('rebase-derived', () => {
     metric('rebase.derived.ms', rebaseMs, 'ms');
   });
 
-  scenario('legacy disk: without layer refs the same rebase downloads every layer', async ({ boot, metric }) => {
-    const { disk } = await referenceDisk({ layerRefs: 'drop' });
-    const machine = await boot(disk, 'rebase-legacy', { guestfwds: [world.guestfwd] });
-    const updater = referenceUpdater(machine);
+  scenario('legacy disk: without layer refs the same rebase downloads every layer', async ({ needs, disk, boot, driver, metric }) => {
+    needs('reference-content');
+    const machine = await boot(await disk({ layerRefs: 'drop' }), 'rebase-legacy', { from: 'saved-state', guestfwds: [world.guestfwd] });
+    const updater = driver(machine);
     expect((await updater.refs()).layers).toEqual([]);
 
     world.proxy.reset();
@@ -90,10 +91,10 @@ describe('rebase-derived', () => {
     metric('rebase.derived.legacy.bytes', measured, 'bytes');
   });
 
-  scenario('a registry that dies mid-pull: a clear error, nothing staged, the machine boots what it had', async ({ boot }) => {
-    const { disk } = await referenceDisk();
-    const machine = await boot(disk, 'rebase-registry-dies', { guestfwds: [world.guestfwd] });
-    const updater = referenceUpdater(machine);
+  scenario('a registry that dies mid-pull: a clear error, nothing staged, the machine boots what it had', async ({ needs, disk, boot, driver }) => {
+    needs('reference-content');
+    const machine = await boot(await disk(), 'rebase-registry-dies', { from: 'saved-state', guestfwds: [world.guestfwd] });
+    const updater = driver(machine);
     const bootedBefore = await updater.bootedCommit();
 
     const layer = world.derived.layer.digest;
@@ -111,10 +112,10 @@ describe('rebase-derived', () => {
   });
 
   // Last: it corrupts the derived layer in the registry for good.
-  scenario('a blob that does not match its digest fails the rebase, naming the digest', async ({ boot }) => {
-    const { disk } = await referenceDisk();
-    const machine = await boot(disk, 'rebase-bad-blob', { guestfwds: [world.guestfwd] });
-    const updater = referenceUpdater(machine);
+  scenario('a blob that does not match its digest fails the rebase, naming the digest', async ({ needs, disk, boot, driver }) => {
+    needs('reference-content');
+    const machine = await boot(await disk(), 'rebase-bad-blob', { from: 'saved-state', guestfwds: [world.guestfwd] });
+    const updater = driver(machine);
     const layer = world.derived.layer.digest;
     await world.registry.corruptBlob(layer);
 

@@ -28,7 +28,7 @@ describe('ExternalDiskBuilder', () => {
       'qemu-img create -q -f qcow2 "$LAYERCHECK_OUT/disk.qcow2" 1M',
       'printf \'{"kernel":"/k","cmdline":"root=LABEL=x %s"}\' "$LAYERCHECK_IMAGE" > "$LAYERCHECK_OUT/boot.json"',
       'test -s "$LAYERCHECK_HOST_KEY" && test -n "$LAYERCHECK_SSH_PUBKEY"',
-      'test "$LAYERCHECK_OPTIONS" = \'{"layerRefs":"keep","mergedRef":"drop","origin":"ostree"}\'',
+      'test "$LAYERCHECK_OPTIONS" = \'{"layerRefs":"keep","mergedRef":"drop","origin":"ostree","deployedCommit":"merged"}\'',
     ].join(' && ');
     const disk = await new ExternalDiskBuilder(command).build(request(out));
     expect(disk.qcow2).toBe(path.join(out, 'disk.qcow2'));

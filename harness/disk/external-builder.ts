@@ -33,19 +33,8 @@ export class ExternalDiskBuilder implements DiskBuilder {
     const hostKey = generateKeyPair('layercheck host key');
     const hostKeyFile = path.join(outDir, 'ssh_host_ed25519_key');
     await writeFile(hostKeyFile, hostKey.privateKey, { mode: 0o600 });
-    const result = await step('host', `run disk builder \`${this.command}\``, () =>
-      execa('sh', ['-c', this.command], {
-        reject: false,
-        all: true,
-        env: {
-          LAYERCHECK_IMAGE: `oci:${image.dir}:${image.tag}`,
-          LAYERCHECK_OUT: outDir,
-          LAYERCHECK_SSH_PUBKEY: clientPublicKey,
-          LAYERCHECK_HOST_KEY: hostKeyFile,
-          LAYERCHECK_OPTIONS: JSON.stringify(options),
-        },
-      }),
-    );
+    const env = builderEnvironment({ image: `oci:${image.dir}:${image.tag}`, outDir, clientPublicKey, hostKeyFile, options });
+    const result = await step('host', `run disk builder \`${this.command}\``, () => execa('sh', ['-c', this.command], { reject: false, all: true, env }));
     const qcow2 = path.join(outDir, 'disk.qcow2');
     if (result.exitCode !== 0 || !existsSync(qcow2)) {
       const why = result.exitCode !== 0 ? `exited ${result.exitCode}` : `wrote no ${qcow2}`;
@@ -60,4 +49,15 @@ export class ExternalDiskBuilder implements DiskBuilder {
       : { kind: 'firmware', firmware: 'bios' };
     return describeDisk(this.name, request, { qcow2, boot, hostKey: hostKey.publicKey, startedAt: started });
   }
+}
+
+/** The LAYERCHECK_* variables a builder command runs with (the dry run prints them). */
+export function builderEnvironment(request: { image: string; outDir: string; clientPublicKey: string; hostKeyFile: string; options: DiskBuildRequest['options'] }): Record<string, string> {
+  return {
+    LAYERCHECK_IMAGE: request.image,
+    LAYERCHECK_OUT: request.outDir,
+    LAYERCHECK_SSH_PUBKEY: request.clientPublicKey,
+    LAYERCHECK_HOST_KEY: request.hostKeyFile,
+    LAYERCHECK_OPTIONS: JSON.stringify(request.options),
+  };
 }

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { blobPath } from '../oci/layout.js';
 import { imageRef, layerRef } from '../ostree/index.js';
 import { generateKeyPair } from '../ssh/index.js';
+import { LayercheckError } from '../util/errors.js';
 import { step } from '../util/log.js';
 import { bootSpecFromEntry } from './boot-files.js';
 import { readBootEntryFromTree } from './boot-entry.js';
@@ -26,6 +27,9 @@ export class ReferenceDiskBuilder implements DiskBuilder {
     const sysroot = path.join(outDir, 'sysroot');
     const repo = path.join(sysroot, 'ostree/repo');
     const { osname, remote, branch } = REFERENCE_OS;
+    if (options.deployedCommit === 'ostree' && options.origin !== 'ostree') {
+      throw new LayercheckError('E_DISK_OPTIONS', 'disk option deployedCommit: "ostree" needs origin: "ostree" (a container origin always deploys the merge commit)', { options });
+    }
     await mkdir(sysroot, { recursive: true });
     await ostree(['admin', 'init-fs', sysroot]);
     await ostree(['admin', 'os-init', `--sysroot=${sysroot}`, osname]);
@@ -48,11 +52,17 @@ export class ReferenceDiskBuilder implements DiskBuilder {
         `--add-metadata-string=ostree.container.image-config=${JSON.stringify(image.config)}`,
         ...(version ? [`--add-metadata-string=version=${version}`] : [])]));
 
+    // The plain commit: the same tree (so the same objects), none of the container metadata.
+    const deployed = options.deployedCommit === 'ostree'
+      ? await ostree(['commit', `--repo=${repo}`, '--orphan', `--tree=ref=${commit}`, '--no-bindings', `--subject=refos ${version ?? 'base'}`,
+        ...(version ? [`--add-metadata-string=version=${version}`] : [])])
+      : commit;
+
     await ostree(['remote', 'add', `--repo=${repo}`, '--no-gpg-verify', remote, REFERENCE_OS.remoteUrl]);
     const kargs = REFERENCE_OS.kargs.map((k) => `--karg=${k}`);
-    await step('host', `deploy (origin: ${options.origin})`, async () => {
+    await step('host', `deploy the ${options.deployedCommit} commit (origin: ${options.origin})`, async () => {
       if (options.origin === 'ostree') {
-        await ostree(['refs', `--repo=${repo}`, `--create=${remote}:${branch}`, commit]);
+        await ostree(['refs', `--repo=${repo}`, `--create=${remote}:${branch}`, deployed]);
         await ostree(['admin', 'deploy', `--sysroot=${sysroot}`, `--os=${osname}`, ...kargs, `${remote}:${branch}`]);
       } else {
         const origin = path.join(outDir, 'origin');
@@ -84,7 +94,7 @@ export class ReferenceDiskBuilder implements DiskBuilder {
     await execa('chattr', ['-i', deployment]);
     await rm(sysroot, { recursive: true, force: true });
 
-    return describeDisk(this.name, request, { qcow2, boot, hostKey: hostKey.publicKey, startedAt: started, ostree: { osname, remote, branch, commit, refs } });
+    return describeDisk(this.name, request, { qcow2, boot, hostKey: hostKey.publicKey, startedAt: started, ostree: { osname, remote, branch, commit: deployed, refs } });
   }
 }
 

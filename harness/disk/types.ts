@@ -9,9 +9,20 @@ export interface DiskOptions {
   mergedRef: 'drop' | 'keep';
   /** The deployment follows an ostree remote ref (default, as Fedora CoreOS disks did) or the image. */
   origin: 'ostree' | 'image';
+  /**
+   * Which commit is deployed: the container merge commit, carrying `ostree.manifest-digest` (default, as
+   * `ostree container image deploy` writes it), or a plain ostree commit of the same tree without container
+   * metadata, as coreos-assembler's default path deployed after PR 3359 (Fedora CoreOS shipped the ostree
+   * commit; the layer refs sat beside it). Layer GC roots only the first kind, so only on the second does
+   * an update to a plain commit prune every layer ref at once. `ostree` needs `origin: 'ostree'`.
+   */
+  deployedCommit: 'merged' | 'ostree';
 }
 
-export const DEFAULT_DISK_OPTIONS: DiskOptions = { layerRefs: 'keep', mergedRef: 'drop', origin: 'ostree' };
+export const DEFAULT_DISK_OPTIONS: DiskOptions = { layerRefs: 'keep', mergedRef: 'drop', origin: 'ostree', deployedCommit: 'merged' };
+
+/** The disk Fedora CoreOS shipped after the seed PR: layer refs kept, the plain ostree commit deployed. */
+export const SEED_DISK_OPTIONS: Partial<DiskOptions> = { deployedCommit: 'ostree' };
 
 /** The JSON description written beside every disk (`disk.json`). */
 export interface DiskDescription {

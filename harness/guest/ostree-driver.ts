@@ -11,6 +11,11 @@ export interface GuestShell {
   execute(command: Command, options?: ExecOptions): Promise<ExecResult>;
 }
 
+/** A shell that can also reboot the machine and log in again (a `Machine`, or it seen through sudo). */
+export interface GuestMachine extends GuestShell {
+  reboot(): Promise<void>;
+}
+
 /**
  * Reads ostree state with plain `ostree` commands, which every ostree-based target has. Update verbs
  * (rebase, upgrade) belong to the target's own tool and come with its driver.
@@ -18,7 +23,8 @@ export interface GuestShell {
 export class OstreeDriver implements GuestDriver {
   readonly name: string = 'ostree';
 
-  constructor(protected readonly shell: GuestShell) {}
+  /** The shell the driver's commands go through (with `sudo -n` when the login is not root). */
+  constructor(readonly shell: GuestShell) {}
 
   async refs(): Promise<ParsedRefs> {
     return parseRefs(await this.shell.succeed(['ostree', 'refs']));

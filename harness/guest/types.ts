@@ -1,5 +1,6 @@
 import type { Deployment, LayerReport, ParsedRefs, PullSummary } from '../ostree/index.js';
 import type { ExecResult } from '../ssh/index.js';
+import type { GuestShell } from './ostree-driver.js';
 
 /** What an update verb printed and did; the parsers' view of it is filled when the output has it. */
 export interface UpdateResult {
@@ -15,6 +16,8 @@ export interface UpdateResult {
 /** What a scenario needs from the machine's update stack; one driver per target OS. */
 export interface GuestDriver {
   readonly name: string;
+  /** The shell its commands go through: `ostree refs` snapshots for the report use it too. */
+  readonly shell: GuestShell;
   /** `ostree refs`, sorted into layers, images and the rest. */
   refs(): Promise<ParsedRefs>;
   /** The checksum of the commit the machine booted. */
@@ -34,4 +37,8 @@ export interface UpdateDriver extends GuestDriver {
   upgrade(): Promise<UpdateResult>;
   /** Drop the staged deployment. */
   cleanupPending(): Promise<UpdateResult>;
+  /** Drop the rollback deployment (and with it whatever only it kept: layer refs its manifest named). */
+  cleanupRollback(): Promise<UpdateResult>;
+  /** Reboot into the default deployment and log in again (proven by a new boot id). */
+  reboot(): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Command, ExecOptions, ExecResult } from '../ssh/index.js';
-import { toCommandLine } from '../ssh/index.js';
+import { fakeGuest } from './fake-guest.js';
 import { referenceUpdater } from './updater-driver.js';
 
 const CSUM = 'a'.repeat(64);
@@ -22,32 +21,9 @@ const STATUS = JSON.stringify({
   transaction: null,
 });
 
-/** A shell that answers like a guest and records what it was asked. */
-function fakeShell(answers: Record<string, Partial<ExecResult>>) {
-  const seen: string[] = [];
-  const run = async (command: Command, _options?: ExecOptions): Promise<ExecResult> => {
-    const line = toCommandLine(command);
-    seen.push(line);
-    const key = Object.keys(answers).find((k) => line.includes(k));
-    return { command: line, exitCode: 0, stdout: '', stderr: '', durationMs: 1, ...(key ? answers[key] : { exitCode: 127 }) };
-  };
-  return {
-    seen,
-    shell: {
-      name: 'guest-1',
-      execute: run,
-      succeed: async (command: Command) => {
-        const result = await run(command);
-        if (result.exitCode !== 0) throw new Error(`failed: ${result.command}`);
-        return result.stdout;
-      },
-    },
-  };
-}
-
 describe('UpdaterDriver (reference updater)', () => {
   it('reads the layer report of a rebase through the harness parsers', async () => {
-    const { shell } = fakeShell({ 'refos-update rebase': { stdout: REBASE_OUT } });
+    const { machine: shell } = fakeGuest({ 'refos-update rebase': { stdout: REBASE_OUT } });
     const update = await referenceUpdater(shell).rebase('ostree-unverified-registry:10.0.2.101:5000/refos:derived');
     expect(update.ok).toBe(true);
     expect(update.layers).toMatchObject({ present: 12, needed: 1, neededBytes: 4_200_000 });
@@ -55,22 +31,30 @@ describe('UpdaterDriver (reference updater)', () => {
   });
 
   it('reports a failed update without throwing', async () => {
-    const { shell } = fakeShell({ 'refos-update rebase': { exitCode: 1, stderr: 'error: layer sha256:x: content digest mismatch' } });
+    const { machine: shell } = fakeGuest({ 'refos-update rebase': { exitCode: 1, stderr: 'error: layer sha256:x: content digest mismatch' } });
     const update = await referenceUpdater(shell).rebase('ostree-unverified-registry:h/refos:derived');
     expect(update.ok).toBe(false);
     expect(update.result.stderr).toContain('digest mismatch');
   });
 
   it('takes the booted commit from status --json', async () => {
-    const { shell } = fakeShell({ 'refos-update status --json': { stdout: STATUS } });
+    const { machine: shell } = fakeGuest({ 'refos-update status --json': { stdout: STATUS } });
     const updater = referenceUpdater(shell);
     expect(await updater.bootedCommit()).toBe(CSUM);
     expect(await updater.staged()).toBeUndefined();
   });
 
   it('runs the negative control with layer GC switched off through the environment', async () => {
-    const { shell, seen } = fakeShell({ 'refos-update upgrade': { stdout: 'No upgrade available.\n' } });
+    const { machine: shell, seen } = fakeGuest({ 'refos-update upgrade': { stdout: 'No upgrade available.\n' } });
     await referenceUpdater(shell, { skipGc: true }).upgrade();
     expect(seen).toEqual(["env 'REFOS_UPDATE_SKIP_GC=1' refos-update upgrade"]);
+  });
+
+  it('drops the pending and the rollback deployment with rpm-ostree\'s cleanup flags', async () => {
+    const { machine: shell, seen } = fakeGuest({ 'refos-update cleanup': { stdout: 'Pruned container image layers: 12\n' } });
+    const updater = referenceUpdater(shell);
+    expect((await updater.cleanupRollback()).ok).toBe(true);
+    await updater.cleanupPending();
+    expect(seen).toEqual(['refos-update cleanup -r', 'refos-update cleanup -p']);
   });
 });

@@ -1,7 +1,7 @@
 import { type Deployment, parseLayerReport, parsePullSummary, parseStatus } from '../ostree/index.js';
 import { LayercheckError } from '../util/errors.js';
 import { step } from '../util/log.js';
-import { type GuestShell, OstreeDriver } from './ostree-driver.js';
+import { type GuestMachine, OstreeDriver } from './ostree-driver.js';
 import type { UpdateDriver, UpdateResult } from './types.js';
 
 export interface UpdaterDriverOptions {
@@ -9,6 +9,8 @@ export interface UpdaterDriverOptions {
   command: readonly string[];
   /** Environment for update verbs (e.g. the reference updater's test-only `REFOS_UPDATE_SKIP_GC=1`). */
   env?: Readonly<Record<string, string>>;
+  /** Words after the verb of `rebase` and `upgrade` (e.g. rpm-ostree's `--bypass-driver`). */
+  updateFlags?: readonly string[];
   name?: string;
 }
 
@@ -20,10 +22,12 @@ export class UpdaterDriver extends OstreeDriver implements UpdateDriver {
   override readonly name: string;
   readonly #command: readonly string[];
   readonly #env: readonly string[];
+  readonly #updateFlags: readonly string[];
 
-  constructor(shell: GuestShell, options: UpdaterDriverOptions) {
+  constructor(override readonly shell: GuestMachine, options: UpdaterDriverOptions) {
     super(shell);
     this.#command = options.command;
+    this.#updateFlags = options.updateFlags ?? [];
     this.#env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
     this.name = options.name ?? options.command.join(' ');
   }
@@ -47,15 +51,23 @@ export class UpdaterDriver extends OstreeDriver implements UpdateDriver {
   }
 
   rebase(target: string): Promise<UpdateResult> {
-    return this.#update(['rebase', target]);
+    return this.#update(['rebase', ...this.#updateFlags, target]);
   }
 
   upgrade(): Promise<UpdateResult> {
-    return this.#update(['upgrade']);
+    return this.#update(['upgrade', ...this.#updateFlags]);
   }
 
   cleanupPending(): Promise<UpdateResult> {
     return this.#update(['cleanup', '-p']);
+  }
+
+  cleanupRollback(): Promise<UpdateResult> {
+    return this.#update(['cleanup', '-r']);
+  }
+
+  reboot(): Promise<void> {
+    return this.shell.reboot();
   }
 
   async #update(verb: readonly string[]): Promise<UpdateResult> {
@@ -71,7 +83,7 @@ export class UpdaterDriver extends OstreeDriver implements UpdateDriver {
 }
 
 /** The reference OS's updater. */
-export function referenceUpdater(shell: GuestShell, options: { skipGc?: boolean } = {}): UpdaterDriver {
+export function referenceUpdater(shell: GuestMachine, options: { skipGc?: boolean } = {}): UpdaterDriver {
   return new UpdaterDriver(shell, {
     command: ['refos-update'],
     name: options.skipGc ? 'refos-update (layer GC off)' : 'refos-update',

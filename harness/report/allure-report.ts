@@ -1,14 +1,20 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { SetupError } from '../util/errors.js';
 import { REPORTS_DIR } from './metrics.js';
+import { resultsDirsUnder } from './shards.js';
 
 export interface AllureReportOptions {
-  /** @default reports/allure-results */
+  /**
+   * The run's results: the directory and every `shard-i-of-n` below it (shards merge into one report).
+   * @default reports/allure-results
+   */
   resultsDir?: string;
+  /** More results directories to merge in (e.g. shards' results downloaded from other CI machines). */
+  extraResultsDirs?: readonly string[];
   /** @default reports/allure-report */
   outputDir?: string;
   /** Allure's own history (status of every test per report), for its trend charts. @default reports/allure-history.jsonl */
@@ -24,7 +30,7 @@ export const ALLURE_REPORT_DIR = path.join(REPORTS_DIR, 'allure-report');
  * The Allure 3 configuration (`allurerc`) of our report: the "awesome" HTML report as a single file (opens
  * from disk, travels as one CI artifact), tests grouped by suite (the scenario file's `describe`).
  */
-export function allureConfig(options: Required<AllureReportOptions>): Record<string, unknown> {
+export function allureConfig(options: Required<Omit<AllureReportOptions, 'extraResultsDirs'>>): Record<string, unknown> {
   return {
     name: options.name,
     output: options.outputDir,
@@ -86,22 +92,23 @@ function allureCli(): string {
  * Returns the path of the report's `index.html`.
  */
 export async function generateAllureReport(options: AllureReportOptions = {}): Promise<string> {
-  const resolved: Required<AllureReportOptions> = {
+  const resolved: Required<Omit<AllureReportOptions, 'extraResultsDirs'>> = {
     resultsDir: options.resultsDir ?? path.join(REPORTS_DIR, 'allure-results'),
     outputDir: options.outputDir ?? ALLURE_REPORT_DIR,
     historyPath: options.historyPath ?? path.join(REPORTS_DIR, 'allure-history.jsonl'),
     name: options.name ?? 'layercheck e2e',
   };
   const { resultsDir, outputDir } = resolved;
-  if (!existsSync(resultsDir) || !readdirSync(resultsDir).some((f) => f.endsWith('-result.json'))) {
-    throw new SetupError(`no Allure results in ${resultsDir}: run \`npm run e2e\` first`);
+  const dirs = [...resultsDirsUnder(resultsDir), ...(options.extraResultsDirs ?? []).flatMap((dir) => resultsDirsUnder(dir))];
+  if (dirs.length === 0) {
+    throw new SetupError(`no Allure results in ${[resultsDir, ...(options.extraResultsDirs ?? [])].join(', ')}: run \`npm run e2e\` first`);
   }
   const configDir = mkdtempSync(path.join(os.tmpdir(), 'layercheck-allurerc-'));
   try {
     const config = path.join(configDir, 'allurerc.json');
     writeFileSync(config, JSON.stringify(allureConfig(resolved), null, 2));
     rmSync(outputDir, { recursive: true, force: true });
-    await execa(process.execPath, [allureCli(), 'generate', resultsDir, '--config', config, '--output', outputDir], { stdio: 'inherit' });
+    await execa(process.execPath, [allureCli(), 'generate', ...dirs, '--config', config, '--output', outputDir], { stdio: 'inherit' });
   } finally {
     rmSync(configDir, { recursive: true, force: true });
   }

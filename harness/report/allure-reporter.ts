@@ -3,11 +3,15 @@ import path from 'node:path';
 import AllureVitestReporter, { type AllureVitestReporterConfig } from 'allure-vitest/reporter';
 import type { Reporter, TestModule, TestRunEndReason, Vitest } from 'vitest/node';
 import type { SerializedError } from 'vitest';
+import { cleanResults, resultsDirFor, shardOf } from './shards.js';
 
 export interface ScopedAllureReporterOptions extends AllureVitestReporterConfig {
   /** The vitest projects whose tests become Allure results. @default ['e2e'] */
   projects?: string[];
-  /** Empty `resultsDir` when such a project runs, so a report shows one run. @default true */
+  /**
+   * Empty `resultsDir` when such a project runs, so a report shows one run. A shard (`--shard=i/n`) writes
+   * to `resultsDir/shard-i-of-n` and keeps the other shards of the same count. @default true
+   */
   clean?: boolean;
 }
 
@@ -17,31 +21,34 @@ export interface ScopedAllureReporterOptions extends AllureVitestReporterConfig 
  * without a reported project (`vitest run --project unit`) leave the results directory alone.
  */
 export default class ScopedAllureReporter implements Reporter {
-  readonly #inner: AllureVitestReporter;
+  #inner: AllureVitestReporter | undefined;
   readonly #projects: readonly string[];
   readonly #clean: boolean;
   readonly #resultsDir: string;
-  #active = false;
+  readonly #config: AllureVitestReporterConfig;
 
   constructor({ projects = ['e2e'], clean = true, ...config }: ScopedAllureReporterOptions = {}) {
     this.#projects = projects;
     this.#clean = clean;
     this.#resultsDir = path.resolve(config.resultsDir ?? 'allure-results');
-    this.#inner = new AllureVitestReporter({ ...config, resultsDir: this.#resultsDir });
+    this.#config = config;
   }
 
   onInit(vitest: Vitest): void {
     const projects = vitest.projects.filter((p) => this.#projects.includes(p.name));
     if (projects.length === 0) return;
-    this.#active = true;
-    if (this.#clean) rmSync(this.#resultsDir, { recursive: true, force: true });
+    const shard = shardOf(vitest.config);
+    if (this.#clean) {
+      if (shard) cleanResults(this.#resultsDir, shard);
+      else rmSync(this.#resultsDir, { recursive: true, force: true });
+    }
+    this.#inner = new AllureVitestReporter({ ...this.#config, resultsDir: resultsDirFor(this.#resultsDir, shard) });
     // allure-vitest reads `vitest.projects` to add its setup file and runner: show it only ours.
     const scoped = new Proxy(vitest, { get: (target, key) => (key === 'projects' ? projects : Reflect.get(target, key)) });
     this.#inner.onInit(scoped);
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, _errors: ReadonlyArray<SerializedError>, _reason: TestRunEndReason): void {
-    if (!this.#active) return;
-    this.#inner.onTestRunEnd(modules.filter((m) => this.#projects.includes(m.project.name)));
+    this.#inner?.onTestRunEnd(modules.filter((m) => this.#projects.includes(m.project.name)));
   }
 }

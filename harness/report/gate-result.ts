@@ -17,6 +17,8 @@ export interface GateResultInput {
   /** The trend chart, when it rendered. */
   trendSvg?: string;
   start: number;
+  /** A shard's gate is its own result (`... (shard 1 of 2)`), so a merged report shows every shard's. */
+  shard?: { index: number; count: number };
 }
 
 function stepStatus(check: GateCheck): Status {
@@ -48,12 +50,14 @@ export function historyCsv(history: readonly HistoryRecord[], names: readonly st
  */
 export function writeGateResult(resultsDir: string, input: GateResultInput): string {
   const runtime = new ReporterRuntime({ writer: createDefaultWriter({ resultsDir }) });
-  const { verdict, lines, record, history, baseline, trendSvg, start } = input;
-  const uuid = runtime.startTest({ name: GATE_TEST_NAME, fullName: 'layercheck:regression-gate', start });
+  const { verdict, lines, record, history, baseline, trendSvg, start, shard } = input;
+  const suffix = shard ? ` (shard ${shard.index} of ${shard.count})` : '';
+  const fullName = `layercheck:regression-gate${shard ? `:shard-${shard.index}-of-${shard.count}` : ''}`;
+  const uuid = runtime.startTest({ name: `${GATE_TEST_NAME}${suffix}`, fullName, start });
   const stop = Date.now();
   runtime.updateTest(uuid, (result) => {
-    result.historyId = md5('layercheck:regression-gate');
-    result.testCaseId = md5('layercheck:regression-gate');
+    result.historyId = md5(fullName);
+    result.testCaseId = md5(fullName);
     result.status = verdict === undefined ? Status.BROKEN : verdict.passed ? Status.PASSED : Status.FAILED;
     result.statusDetails = { message: lines.join('\n') };
     result.description = 'Every gated metric of `reports/baseline.json` against this run: it fails when measured > baseline × (1 + tolerance). '

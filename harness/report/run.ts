@@ -6,6 +6,7 @@ import { writeGateResult } from './gate-result.js';
 import { type HistoryRecord, appendHistory, historyRecordOf, readHistory } from './history.js';
 import { REPORTS_DIR, type RunMetrics, finishRun } from './metrics.js';
 import { displayPath } from './paths.js';
+import { type Shard, resultsDirFor } from './shards.js';
 import { renderTrendSvg } from './trend.js';
 
 /** Where the e2e run's Allure results go (see vitest.config.ts) and `npm run report` reads them. */
@@ -20,6 +21,8 @@ export interface FinishE2eRunOptions {
   baselineFile?: string;
   /** Where the gate's Allure result goes. @default <reportsDir>/allure-results */
   allureResultsDir?: string;
+  /** The vitest shard this run is (`--shard`): its gate result goes beside the shard's Allure results. */
+  shard?: Shard;
   /** Where the gate's lines go. @default stderr */
   print?: (line: string) => void;
 }
@@ -76,7 +79,8 @@ export async function finishE2eRun(spool: string, options: FinishE2eRunOptions =
       lines.push(`  note the trend chart could not be rendered: ${(error as Error).message}`);
     }
   }
-  writeGateResult(options.allureResultsDir ?? path.join(reportsDir, 'allure-results'), {
+  writeGateResult(options.allureResultsDir ?? resultsDirFor(path.join(reportsDir, 'allure-results'), options.shard), {
+    ...(options.shard ? { shard: options.shard } : {}),
     ...(verdict ? { verdict } : {}), lines, record, history, ...(baseline ? { baseline } : {}), ...(trendSvg ? { trendSvg } : {}), start,
   });
   const wrote = [path.join(reportsDir, 'metrics.json'), historyFile, ...(trendFile ? [trendFile] : [])].map((f) => displayPath(f)).join(', ');

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { isRunning } from './ancestors.js';
 import { LayercheckError } from './errors.js';
 import { log } from './log.js';
+import { waitUntil } from './wait.js';
 
 /** The one directory everything expensive is cached in. `E2E_CACHE_DIR` overrides. @default ~/.cache/layercheck */
 export function cacheRoot(): string {
@@ -55,25 +57,72 @@ export interface CacheEntry<T> {
 /**
  * Return the cached result of `build` for (`kind`, `key`), or build it. `build` writes into a fresh
  * directory that becomes the entry only when it succeeds (its JSON result is stored beside), so an
- * interrupted build never leaves a half entry that a later run trusts.
+ * interrupted build never leaves a half entry that a later run trusts. Concurrent runs (parallel test
+ * files, several agents) build an entry once: the others wait on its lock file and then read it, and an
+ * entry once made is never replaced (machines may be using its files).
  */
 export async function cached<T>(kind: string, key: string, build: (dir: string) => Promise<T>): Promise<CacheEntry<T>> {
   const dir = path.join(cacheRoot(), kind, key);
-  const resultFile = path.join(dir, 'result.json');
-  if (existsSync(resultFile)) {
-    return { dir, value: JSON.parse(await readFile(resultFile, 'utf8')) as T, hit: true };
+  const hit = await readEntry<T>(dir);
+  if (hit) return hit;
+  await mkdir(path.dirname(dir), { recursive: true });
+  const release = await lockEntry(dir, `${kind}/${key}`);
+  try {
+    const built = await readEntry<T>(dir); // another run finished it while we waited
+    if (built) return built;
+    const building = `${dir}.building-${process.pid}`;
+    await removeTree(building);
+    await mkdir(building, { recursive: true });
+    const value = await build(building);
+    // Results name files inside the building directory; store them relative to the final one.
+    const json = JSON.stringify(value, null, 2).split(building).join(dir);
+    await writeFile(path.join(building, 'result.json'), json);
+    await removeTree(dir); // a directory without result.json is no entry (left by an older harness)
+    await rename(building, dir);
+    log('host', `cached ${kind}/${key}`);
+    return { dir, value: JSON.parse(json) as T, hit: false };
+  } finally {
+    await release();
   }
-  const building = `${dir}.building-${process.pid}`;
-  await removeTree(building);
-  await mkdir(building, { recursive: true });
-  const value = await build(building);
-  // Results name files inside the building directory; store them relative to the final one.
-  const json = JSON.stringify(value, null, 2).split(building).join(dir);
-  await writeFile(path.join(building, 'result.json'), json);
-  await removeTree(dir);
-  await rename(building, dir);
-  log('host', `cached ${kind}/${key}`);
-  return { dir, value: JSON.parse(json) as T, hit: false };
+}
+
+async function readEntry<T>(dir: string): Promise<CacheEntry<T> | undefined> {
+  const resultFile = path.join(dir, 'result.json');
+  if (!existsSync(resultFile)) return undefined;
+  return { dir, value: JSON.parse(await readFile(resultFile, 'utf8')) as T, hit: true };
+}
+
+/** How long a run waits for another one building the same entry (a cold rootfs takes minutes). */
+const LOCK_WAIT = '60m';
+
+/**
+ * Take `<dir>.lock` (created exclusively, holding our pid); while a live process holds it, wait. A lock
+ * whose process is gone (killed mid-build) is taken over. Returns the release function.
+ */
+export async function lockEntry(dir: string, what: string, options: { quiet?: boolean } = {}): Promise<() => Promise<void>> {
+  const lockFile = `${dir}.lock`;
+  let announced = false;
+  await waitUntil(async () => {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return { done: true, value: undefined };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+    // An empty file is a lock being written this instant: only a holder known to be gone is taken over.
+    if (Number.isInteger(holder) && holder > 0 && !isRunning(holder)) {
+      log('host', `${what}: taking over the lock of pid ${holder}, which is gone`);
+      await rm(lockFile, { force: true });
+      return { done: false, observation: `pid ${holder} was gone` };
+    }
+    if (!announced && !options.quiet) log('host', `${what}: waiting for pid ${holder || '?'} to finish building it`);
+    announced = true;
+    return { done: false, observation: `${lockFile} held by pid ${holder || '?'}` };
+  }, { what: `the cache lock ${lockFile}`, timeout: LOCK_WAIT, interval: '500ms', context: { lockFile } });
+  return () => rm(lockFile, { force: true });
 }
 
 /** Bytes a file takes on disk (allocated, not apparent). */
@@ -113,4 +162,22 @@ export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * sha256 of a large file that rarely changes (a disk), remembered in `<cache>/hashes/` by path, size,
+ * inode and mtime, so that each run does not read gigabytes again to compute a cache key.
+ */
+export async function rememberedSha256(file: string): Promise<string> {
+  const abs = path.resolve(file);
+  const { size, ino, mtimeMs } = await stat(abs);
+  const identity = JSON.stringify({ abs, size, ino, mtimeMs });
+  const memo = path.join(cacheRoot(), 'hashes', `${createHash('sha256').update(abs).digest('hex').slice(0, 24)}.json`);
+  const known = JSON.parse(await readFile(memo, 'utf8').catch(() => '{}')) as { identity?: string; sha256?: string };
+  if (known.identity === identity && known.sha256) return known.sha256;
+  const sha256 = await sha256File(abs);
+  await mkdir(path.dirname(memo), { recursive: true });
+  await writeFile(`${memo}.${process.pid}`, JSON.stringify({ identity, sha256 }));
+  await rename(`${memo}.${process.pid}`, memo);
+  return sha256;
 }

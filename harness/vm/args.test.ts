@@ -150,6 +150,15 @@ describe('qemuArgs', () => {
     ]);
   });
 
+  test('a restore reads the saved state from the given fd; the rest of the list is the same VM', () => {
+    const disk = { path: '/m/overlay.qcow2' };
+    const booted = qemuArgs({ ...base, disk, sshPort: 2222 });
+    const restored = qemuArgs({ ...base, disk, sshPort: 2222, incomingFd: 3 });
+    expect(values(restored, '-incoming')).toEqual(['fd:3']);
+    expect(restored.filter((_, i) => restored[i] !== '-incoming' && restored[i - 1] !== '-incoming')).toEqual(booted);
+    expect(values(booted, '-incoming')).toEqual([]);
+  });
+
   test('extra arguments come last, verbatim', () => {
     const args = qemuArgs({ ...base, extraArgs: ['-device', 'virtio-balloon-pci'] });
     expect(args.slice(-2)).toEqual(['-device', 'virtio-balloon-pci']);
@@ -199,6 +208,8 @@ describe('qemuArgs', () => {
       [{ fwCfg: [{ name: `opt/${'x'.repeat(60)}`, file: '/f' }] }, 'fwCfg[0].name', 'opt/xxx'],
       [{ fwCfg: [{ name: 'opt/a', file: '' }] }, 'fwCfg[0].file', '``'],
       [{ extraArgs: ['-S', 1] }, 'extraArgs', '`-S,1`'],
+      [{ incomingFd: 1, disk: { path: '/d' } }, 'incomingFd', '`1`'],
+      [{ incomingFd: 3 }, 'disk', 'undefined'],
     ] as const)('%j -> %s', (options, option, quoted) => {
       const error = invalid(options as Record<string, unknown>);
       expect(error.code).toBe('E_INVALID_OPTION');

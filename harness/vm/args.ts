@@ -35,6 +35,11 @@ export interface QemuOptions {
   fwCfg?: readonly FwCfgEntry[];
   /** Appended last, unvalidated. */
   extraArgs?: readonly string[];
+  /**
+   * Start from a saved VM state instead of booting: the migration stream on this file descriptor of
+   * qemu (`-incoming fd:N`). The rest of the argument list must describe the same VM as when it was saved.
+   */
+  incomingFd?: number;
 }
 
 /** The longest path a unix socket address holds on Linux (`sun_path` is 108 bytes with its NUL). */
@@ -48,7 +53,7 @@ const MAX_FW_CFG_NAME = 55;
  * only through the forwards listed, so nothing in a scenario depends on the host's network.
  */
 export function qemuArgs(options: QemuOptions): string[] {
-  const { name, accel, memoryMiB = 1024, cpus = 2, disk, boot, sshPort, guestfwds = [], qmpSocket, fwCfg = [], extraArgs = [] } = options;
+  const { name, accel, memoryMiB = 1024, cpus = 2, disk, boot, sshPort, guestfwds = [], qmpSocket, fwCfg = [], extraArgs = [], incomingFd } = options;
   check('name', 'letters, digits, `.`, `_` or `-` (at most 64)', name, typeof name === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name));
   check('accel', "'kvm' or 'tcg'", accel, accel === 'kvm' || accel === 'tcg');
   check('memoryMiB', 'an integer from 128', memoryMiB, Number.isInteger(memoryMiB) && memoryMiB >= 128);
@@ -86,6 +91,12 @@ export function qemuArgs(options: QemuOptions): string[] {
     check(`fwCfg[${i}].file`, 'a non-empty path', entry.file, isPath(entry.file));
     args.push('-fw_cfg', `name=${entry.name},file=${escapeOptValue(entry.file)}`);
   });
+  if (incomingFd !== undefined) {
+    // 0-2 are qemu's stdin, the serial console and stderr.
+    check('incomingFd', 'an integer from 3', incomingFd, Number.isInteger(incomingFd) && incomingFd >= 3);
+    check('disk', 'present when restoring a saved state (the state needs its disk)', undefined, disk !== undefined);
+    args.push('-incoming', `fd:${incomingFd}`);
+  }
   check('extraArgs', 'an array of strings', extraArgs, Array.isArray(extraArgs) && extraArgs.every((a) => typeof a === 'string'));
   args.push(...extraArgs);
   return args;

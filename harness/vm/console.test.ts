@@ -56,6 +56,15 @@ describe('known console failures', () => {
     ['[    3.3] BUG: kernel NULL pointer dereference, address: 0000000000000008', 'kernel bug'],
     ['[   12.0] systemd[1]: Caught <SEGV> from PID 1.', 'systemd (PID 1) crashed'],
     ['[   50.1] ostree[921]: segfault at 0 ip 00007f3b sp 00007ffd error 4 in libc.so.6', 'a process segfaulted'],
+    // The OOM killer's first line (mm/oom_kill.c `%s invoked oom-killer: gfp_mask=...`).
+    ['[  298.7] rpm-ostree invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0', 'out of memory (raise memoryMiB?)'],
+    // Printed by fedora-coreos-config's emergency shell module when an ignition-* unit failed (also quoted in podman machine logs).
+    ['Ignition has failed. Please ensure your config is valid. Note that only', 'Ignition failed (check the config: spec 3.x, and what its stages logged)'],
+    ['[FAILED] Failed to start ignition-fetch.service - Ignition (fetch).', 'Ignition failed (check the config: spec 3.x, and what its stages logged)'],
+    ['[FAILED] Failed to start Ignition (disks).', 'Ignition failed (check the config: spec 3.x, and what its stages logged)'],
+    // systemd's transaction.c status line, as quoted in users' boot logs (`[ SKIP ] Ordering cycle found, skipping local-fs-pre.target`).
+    ['[ SKIP ] Ordering cycle found, skipping local-fs-pre.target', 'systemd ordering cycle (a unit was skipped to break it)'],
+    ['[    4.2] systemd[1]: local-fs.target: Found ordering cycle on keel-mounts.service/start', 'systemd ordering cycle (a unit was skipped to break it)'],
   ])('%s', (line, description) => {
     expect(matchKnownFailure(line)).toEqual({ description, line });
   });
@@ -65,6 +74,8 @@ describe('known console failures', () => {
     '[    0.0] Linux version 6.1.0-57-amd64',
     'Debian GNU/Linux 12 refos ttyS0',
     '[    0.5] panic=-1 given on the command line',
+    '[  OK  ] Finished ignition-fetch.service - Ignition (fetch).',
+    '[    5.0] ignition[801]: Ignition finished successfully',
   ])('no false alarm on %j', (line) => {
     expect(matchKnownFailure(line)).toBeUndefined();
   });
@@ -228,6 +239,20 @@ describe('ConsoleCapture', () => {
     expect(console.tail()).toEqual(['boot one: Kernel panic - not syncing', 'boot two ready']);
     await console.close();
     expect(await readFile(logPath, 'utf8')).toBe('boot one: Kernel panic - not syncing\n\n===== boot 2 =====\nboot two ready\n');
+  });
+
+  test('keeps the first failure of every boot for the scenario\'s console check', async () => {
+    const { console, stream } = await capture();
+    stream.write('boot one: Kernel panic - not syncing\n[    2.1] BUG: kernel NULL pointer dereference\n');
+    stream.end();
+    await sleep(10);
+    const second = new PassThrough();
+    console.attach(second, 'boot 2');
+    second.write('[  300.0] ostree invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0\n');
+    second.write('[  300.1] Out of memory: Killed process 812 (ostree)\n');
+    await sleep(10);
+    expect(console.failures.map((f) => f.description)).toEqual(['kernel panic', 'out of memory (raise memoryMiB?)']);
+    await console.close();
   });
 
   test('a wait from the previous boot ends when the next boot attaches', async () => {

@@ -60,6 +60,7 @@ export class ConsoleCapture {
   private boot = 0;
   private splitter = new LineSplitter();
   private bootFailure: ConsoleFailure | undefined;
+  private readonly allFailures: ConsoleFailure[] = [];
   private ended = true;
   private readonly listeners = new Set<() => void>();
 
@@ -104,6 +105,11 @@ export class ConsoleCapture {
     const partial = cleanConsoleLine(this.splitter.partial);
     const lines = partial === '' ? this.ring : [...this.ring, partial];
     return lines.slice(-n);
+  }
+
+  /** The first known failure of every boot that had one, oldest first. */
+  get failures(): readonly ConsoleFailure[] {
+    return this.allFailures;
   }
 
   /** The first known failure seen on this boot's console. */
@@ -205,7 +211,10 @@ export class ConsoleCapture {
       this.bootTimes.shift();
       this.bootDropped++;
     }
-    this.bootFailure ??= matchKnownFailure(line, this.patterns);
+    if (this.bootFailure === undefined) {
+      this.bootFailure = matchKnownFailure(line, this.patterns);
+      if (this.bootFailure) this.allFailures.push(this.bootFailure);
+    }
     if (this.echo) logConsole(this.name, line);
   }
 

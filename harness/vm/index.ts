@@ -10,3 +10,5 @@ export * from './console.js';
 export { reapAll, registered, type Reapable } from './registry.js';
 export * from './machine-options.js';
 export * from './machine.js';
+export { overlayArgs } from './overlay.js';
+export * from './saved-state.js';

@@ -1,4 +1,4 @@
-import type { SshTarget } from '../ssh/index.js';
+import type { Command, SshTarget } from '../ssh/index.js';
 import type { Duration } from '../util/duration.js';
 import type { Accel, BootSpecProvider, FwCfgEntry, GuestFwd } from './types.js';
 
@@ -35,6 +35,14 @@ export interface MachineTimeouts {
  */
 export const SSHD_READY_PATTERN = /\bServer listening on \S+ port 22\b|\bStarted (?:ssh|sshd|openssh-server)\.service\b/;
 
+/** A VM saved once booted (`Machine.saveState`): what a machine needs to start from it instead of booting. */
+export interface SavedState {
+  /** The saved machine's overlay as it was at that moment. Read-only: restored machines get overlays on top of it. */
+  overlay: string;
+  /** qemu's migration stream of the stopped VM (RAM and device state). */
+  state: string;
+}
+
 export interface MachineOptions {
   /** Unique among the machines sharing a `logDir`: letters, digits, `.`, `_`, `-`. */
   name: string;
@@ -55,7 +63,15 @@ export interface MachineOptions {
    * own share of boot-to-SSH. @default SSHD_READY_PATTERN
    */
   sshdReadyPattern?: RegExp;
+  /** What `reboot()` runs in the guest (a login that is not root needs `sudo -n`). @default ['systemctl', 'reboot'] */
+  rebootCommand?: Command;
   /** The serial console is written to `<logDir>/<name>.console.log`. */
   logDir: string;
+  /**
+   * Start from this saved state instead of booting. The saved VM must be this one: same disk, memory,
+   * CPUs, CPU model and accelerator (host ports and guest forwards may differ). Only the first start
+   * restores; after a guest reboot the overlay boots as usual.
+   */
+  restore?: SavedState;
   timeouts?: MachineTimeouts;
 }

@@ -1,23 +1,48 @@
-import { copyFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dir } from 'tmp-promise';
 import {
-  type Command, type ExecOptions, type ExecResult, SshSession, type WaitUntilSucceedsOptions,
+  type Command, type ExecOptions, type ExecResult, SshSession, type WaitUntilSucceedsOptions, sh,
 } from '../ssh/index.js';
 import { type Duration, toMs } from '../util/duration.js';
 import { log, step } from '../util/log.js';
 import { accelFor } from './accel.js';
 import { qemuArgs } from './args.js';
 import { ConsoleCapture, type WaitForTextOptions } from './console.js';
+import type { ConsoleFailure } from './console-patterns.js';
 import type { MachineError } from './errors.js';
-import { launchQemu } from './launch.js';
-import { type MachineOptions, SSHD_READY_PATTERN } from './machine-options.js';
+import { INCOMING_FD, launchQemu } from './launch.js';
+import { type MachineOptions, type SavedState, SSHD_READY_PATTERN } from './machine-options.js';
 import { createOverlay } from './overlay.js';
 import type { QmpClient } from './qmp.js';
 import { type QemuProcess, exitWithin } from './qemu-process.js';
+import { reserveCapacity } from './capacity.js';
 import { type Reapable, register } from './registry.js';
+import { type MigrationStatus, migrationVerdict, openGuestConnections, saveUri } from './saved-state.js';
+import { waitUntil } from '../util/wait.js';
 import type { Accel, BootSpec } from './types.js';
+
+/** What one boot of a machine adds to its options: the boot spec, accelerator, port and paths of that boot. */
+export interface BootInstance {
+  spec: BootSpec;
+  accel: Accel;
+  sshPort: number;
+  qmpSocket: string;
+  overlayPath: string;
+  /** Set when the boot restores a saved state: the descriptor qemu reads the migration stream from. */
+  incomingFd?: number;
+}
+
+/** The qemu arguments of one boot of a machine; the dry run prints the same list. */
+export function machineQemuArgs(options: MachineOptions, boot: BootInstance): string[] {
+  const { name, memoryMiB, cpus, cpuModel, guestfwds, fwCfg, extraArgs } = options;
+  return qemuArgs({
+    name, accel: boot.accel, memoryMiB, cpus, cpuModel, boot: boot.spec, sshPort: boot.sshPort, guestfwds, fwCfg, extraArgs,
+    qmpSocket: boot.qmpSocket, disk: { path: boot.overlayPath, format: 'qcow2' },
+    ...(boot.incomingFd !== undefined && { incomingFd: boot.incomingFd }),
+  });
+}
 
 /** Lines of the serial console appended to failures. */
 const CONSOLE_TAIL_LINES = 40;
@@ -45,6 +70,7 @@ export class Machine implements AsyncDisposable {
     private readonly tempDir: string,
     private readonly serial: ConsoleCapture,
     private readonly reapable: { entry: Reapable; unregister: () => void },
+    private readonly releaseCapacity: () => Promise<void>,
   ) {
     this.name = options.name;
   }
@@ -55,12 +81,16 @@ export class Machine implements AsyncDisposable {
     return step(name, 'starting machine', async () => {
       const reapable = register(name);
       let machine: Machine | undefined;
+      // Wait for room on this host first (memory and cores, counting every layercheck process's machines).
+      const releaseCapacity = await reserveCapacity(name, { memoryMiB: options.memoryMiB ?? 1024, cpus: options.cpus ?? 2 });
       try {
         const temp = await dir({ prefix: `layercheck-${name}-`, unsafeCleanup: true });
         reapable.entry.tempDir = temp.path;
-        await createOverlay(options.disk.path, join(temp.path, 'overlay.qcow2'), options.disk.format);
+        // A restored machine's disk is the saved overlay's content: its own overlay goes on top of that one.
+        const { restore } = options;
+        await createOverlay(restore?.overlay ?? options.disk.path, join(temp.path, 'overlay.qcow2'), restore ? 'qcow2' : options.disk.format);
         const serial = await ConsoleCapture.open({ name, logPath: join(logDir, `${name}.console.log`) });
-        machine = new Machine(options, temp.path, serial, reapable);
+        machine = new Machine(options, temp.path, serial, reapable, releaseCapacity);
         await machine.#boot();
         return machine;
       } catch (error) {
@@ -68,6 +98,7 @@ export class Machine implements AsyncDisposable {
         else {
           if (reapable.entry.tempDir) await rm(reapable.entry.tempDir, { recursive: true, force: true });
           reapable.unregister();
+          await releaseCapacity();
         }
         throw error;
       }
@@ -155,6 +186,11 @@ export class Machine implements AsyncDisposable {
     return this.serial.waitForText(pattern, options);
   }
 
+  /** Known console failures (kernel panic, OOM, Ignition, ...), the first of each boot that had one. */
+  get consoleFailures(): readonly ConsoleFailure[] {
+    return this.serial.failures;
+  }
+
   /** The last `n` serial console lines, cleaned of escapes. */
   consoleTail(n = CONSOLE_TAIL_LINES): string[] {
     return this.serial.tail(n);
@@ -169,7 +205,7 @@ export class Machine implements AsyncDisposable {
       const qemu = this.#running();
       const before = this.bootId;
       // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
-      const command = this.ssh.exec(['systemctl', 'reboot'], { timeout: '30s' }).catch(() => undefined);
+      const command = this.ssh.exec(this.options.rebootCommand ?? ['systemctl', 'reboot'], { timeout: '30s' }).catch(() => undefined);
       const exit = await exitWithin(qemu, this.#shutdownMs);
       if (!exit) throw this.#error('E_REBOOT_TIMEOUT', `the guest did not go down within ${this.#shutdownTimeout} of \`systemctl reboot\``);
       await command;
@@ -182,6 +218,41 @@ export class Machine implements AsyncDisposable {
       if (this.bootId === before) {
         throw this.#error('E_BOOT_ID_UNCHANGED', `the boot id is still ${before} after the reboot`, { bootId: before });
       }
+    });
+  }
+
+  /**
+   * Save this running machine so that others can start from here (`MachineOptions.restore`): log out,
+   * wait until qemu's user network tracks no guest connection, stop the guest, write its state to
+   * `<dir>/state`, let qemu exit, and copy the overlay as it then was to `<dir>/overlay.qcow2`, read-only.
+   * The machine is stopped afterwards (dispose it as usual).
+   */
+  async saveState(dir: string): Promise<SavedState> {
+    return step(this.name, 'saving the VM state', async () => {
+      const qemu = this.#running();
+      const qmp = this.qmp;
+      await this.#session?.close();
+      this.#session = undefined;
+      // A TCP connection open at save time would be restored half-dead into every clone.
+      await waitUntil(async () => {
+        const open = openGuestConnections(await qmp.execute<string>('human-monitor-command', { 'command-line': 'info usernet' }));
+        return open.length === 0 ? { done: true, value: undefined } : { done: false, observation: `open: ${open.join('; ')}` };
+      }, { what: `${this.name}: the user network to close its guest connections`, timeout: '30s', interval: '100ms' });
+      const saved: SavedState = { overlay: join(dir, 'overlay.qcow2'), state: join(dir, 'state') };
+      await qmp.execute('stop');
+      await qmp.execute('migrate', { uri: saveUri(saved.state) });
+      await waitUntil(async () => {
+        const verdict = migrationVerdict(await qmp.execute<MigrationStatus>('query-migrate'));
+        if (!verdict.done && verdict.failed) throw this.#error('E_SAVE_STATE', `qemu could not save the VM state: ${verdict.failed}`, { state: saved.state });
+        return verdict;
+      }, { what: `${this.name}: qemu to write the VM state to ${saved.state}`, timeout: '120s', interval: '100ms' });
+      await qmp.execute('quit').catch(() => undefined); // qemu may close QMP before answering
+      if (!(await exitWithin(qemu, 10_000))) throw this.#error('E_SAVE_STATE', 'qemu did not exit within 10s of `quit` after saving');
+      await this.#closeConnections();
+      await copyFile(this.overlayPath, saved.overlay);
+      await chmod(saved.overlay, 0o444);
+      await chmod(saved.state, 0o444);
+      return saved;
     });
   }
 
@@ -232,28 +303,30 @@ export class Machine implements AsyncDisposable {
     await attempt('closing the console log', () => this.serial.close());
     await attempt(`removing ${this.tempDir}`, () => rm(this.tempDir, { recursive: true, force: true }));
     this.reapable.unregister();
+    await attempt('releasing its capacity ticket', () => this.releaseCapacity());
   }
 
   /** Start qemu on the overlay and log in; records the boot id and the boot-to-SSH time. */
   async #boot(): Promise<void> {
-    const { name, memoryMiB, cpus, cpuModel, guestfwds, fwCfg, extraArgs, ssh, timeouts } = this.options;
+    const { name, ssh, timeouts } = this.options;
     const spec = await this.#bootSpec();
-    const accel = (this.#accel ??= await accelFor(this.options.accel, spec, cpuModel));
+    const accel = (this.#accel ??= await accelFor(this.options.accel, spec, this.options.cpuModel));
     const bootNumber = this.#bootIds.length + 1;
-    await step(name, `booting (boot ${bootNumber}, ${accel})`, async () => {
+    // Only the first start restores: after a guest reboot the overlay boots like any disk.
+    const restore = bootNumber === 1 ? this.options.restore : undefined;
+    await step(name, restore ? `restoring the saved state (${accel})` : `booting (boot ${bootNumber}, ${accel})`, async () => {
       const qmpSocket = join(this.tempDir, 'qmp.sock');
       const { qemu, qmp, sshPort, startedAt } = await launchQemu({
         qmpSocket,
         serial: this.serial,
-        args: (sshPort) => qemuArgs({
-          name, accel, memoryMiB, cpus, cpuModel, boot: spec, sshPort, guestfwds, fwCfg, extraArgs, qmpSocket,
-          disk: { path: this.overlayPath, format: 'qcow2' },
-        }),
-        banner: (pid, sshPort) => `layercheck: ${name} boot ${bootNumber}, qemu pid ${pid}, ${accel}, ssh port ${sshPort}`,
+        incomingState: restore?.state,
+        args: (sshPort) => machineQemuArgs(this.options, { spec, accel, sshPort, qmpSocket, overlayPath: this.overlayPath, ...(restore && { incomingFd: INCOMING_FD }) }),
+        banner: (pid, sshPort) => `layercheck: ${name} ${restore ? `restored from ${restore.state}` : `boot ${bootNumber}`}, qemu pid ${pid}, ${accel}, ssh port ${sshPort}`,
         onSpawn: (spawned) => this.#track(spawned),
       });
       this.#qmp = qmp;
       this.#sshPort = sshPort;
+      if (restore) await this.#resumeRestored(qmp);
       // The console's verdict first: "kernel panic" says more than the "qemu exited with code 0" it causes.
       const isAlive = (): string | undefined => {
         const failure = this.serial.failure;
@@ -264,21 +337,43 @@ export class Machine implements AsyncDisposable {
       const timeout = timeouts?.bootToSsh ?? (accel === 'tcg' ? '180s' : '90s');
       // The console's sshd-ready line lets the SSH wait go fast exactly when it can succeed. Its failures
       // (qemu gone, a known console failure) are isAlive's to report; the wait just never hears of ready.
+      // A restored guest printed that line before it was saved: it is ready now, retries go fast at once.
       const stopWatching = new AbortController();
-      const guestReady = this.serial.waitForLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN, { timeout, signal: stopWatching.signal })
+      const guestReady = restore ? undefined : this.serial.waitForLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN, { timeout, signal: stopWatching.signal })
         .catch(() => new Promise<never>(() => {}));
       try {
         this.#session = await SshSession.connectUntil(
           { name, host: '127.0.0.1', port: sshPort, ...ssh },
-          { timeout, isAlive, guestReady, describeFailure: async () => this.serial.describe() },
+          { timeout, isAlive, ...(guestReady && { guestReady }), describeFailure: async () => this.serial.describe() },
         );
       } finally {
         stopWatching.abort();
       }
       this.#bootToSshMs = performance.now() - startedAt;
       this.#sshdReadyMs = this.serial.findLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN)?.atMs;
-      this.#bootIds.push((await this.#session.succeed(['cat', '/proc/sys/kernel/random/boot_id'])).trim());
+      // A restored guest's wall clock stopped when it was saved: set it to now, in the same round trip.
+      const bootId = restore
+        ? await this.#session.succeed(sh(`date -u -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && cat /proc/sys/kernel/random/boot_id`))
+        : await this.#session.succeed(['cat', '/proc/sys/kernel/random/boot_id']);
+      this.#bootIds.push(bootId.trim());
     });
+  }
+
+  /**
+   * A saved state was written from a stopped guest, so qemu holds it paused once loaded: wait for the
+   * load to finish (`inmigrate` gives way to `paused`), then let the guest run.
+   */
+  async #resumeRestored(qmp: QmpClient): Promise<void> {
+    const status = await waitUntil(async () => {
+      const { status } = await qmp.execute<{ status: string }>('query-status').catch(async (error: Error) => {
+        const exit = this.#qemu?.exit() ?? (this.#qemu && (await exitWithin(this.#qemu, 1_000)));
+        throw this.#error('E_RESTORE', `qemu failed while loading the saved state: ${exit ? exit.description : error.message}`);
+      });
+      if (status === 'inmigrate') return { done: false, observation: 'still loading the saved state' };
+      return { done: true, value: status };
+    }, { what: `${this.name}: qemu to load the saved state`, timeout: '120s', interval: '20ms' });
+    if (status === 'paused') await qmp.execute('cont');
+    else if (status !== 'running') throw this.#error('E_RESTORE', `after loading the saved state qemu reports ${status}, not paused`, { status });
   }
 
   /** The current qemu, registered for cleanup until it exits. */

@@ -15,8 +15,13 @@ export async function createOverlay(base: string, overlay: string, baseFormat: '
   } catch (error) {
     throw new SetupError(`base disk ${backing} is not readable (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { base: backing });
   }
-  const result = await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', backing, overlay], { reject: false });
+  const result = await execa('qemu-img', overlayArgs(backing, overlay, baseFormat), { reject: false });
   if (result.failed) {
     throw new SetupError(`qemu-img could not create an overlay of ${backing}: ${result.stderr || result.message}`, { base: backing, overlay });
   }
+}
+
+/** The `qemu-img` arguments that create the overlay (the dry run prints them). */
+export function overlayArgs(base: string, overlay: string, baseFormat: 'qcow2' | 'raw' = 'qcow2'): string[] {
+  return ['create', '-q', '-f', 'qcow2', '-F', baseFormat, '-b', resolve(base), overlay];
 }

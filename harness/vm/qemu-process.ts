@@ -26,13 +26,20 @@ export interface QemuProcess {
   kill(): void;
 }
 
+export interface SpawnQemuOptions {
+  /** Open file descriptors of ours that qemu gets as its fds 3, 4, ... (e.g. a saved state for `-incoming fd:3`). */
+  passFds?: readonly number[];
+}
+
 /**
  * Start qemu under `setpriv --pdeathsig KILL` so the kernel kills it when this process dies, however it
  * dies; setpriv execs qemu, so the pid is qemu's own.
  */
-export async function spawnQemu(args: readonly string[]): Promise<QemuProcess> {
+export async function spawnQemu(args: readonly string[], options: SpawnQemuOptions = {}): Promise<QemuProcess> {
   const subprocess = execa('setpriv', ['--pdeathsig', 'KILL', '--', QEMU_BINARY, ...args], {
-    stdin: 'ignore',
+    // A plain fd number in stdio[3+] goes to child_process as it is (qemu inherits the descriptor);
+    // execa's types admit numbers only for stdin/stdout/stderr, hence the cast.
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.passFds ?? [])] as unknown as ['ignore', 'pipe', 'pipe'],
     buffer: { stdout: false, stderr: true },
     reject: false,
     cleanup: true,

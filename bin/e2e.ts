@@ -1,0 +1,40 @@
+/**
+ * `npm run e2e [-- --dry-run] [vitest arguments]`: the preflight, then the e2e scenarios under vitest.
+ * With `--dry-run` (or E2E_DRY_RUN=1) it prints, per scenario, what a run on the configured target would
+ * execute (disk, Ignition config, overlay and qemu command lines, guest commands) and boots nothing.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { SCENARIO_PLANS } from '../scenarios/plans.js';
+import { dryRun } from '../harness/target/dry-run.js';
+import { currentTarget } from '../harness/target/index.js';
+import { preflight } from '../harness/target/preflight.js';
+import { LayercheckError } from '../harness/util/errors.js';
+
+const args = process.argv.slice(2);
+const dry = args.includes('--dry-run');
+if (dry) process.env.E2E_DRY_RUN = '1';
+
+try {
+  if (dry || process.env.E2E_DRY_RUN === '1') {
+    const dir = path.join(os.tmpdir(), 'layercheck-dry-run');
+    await dryRun(currentTarget(), SCENARIO_PLANS, dir, (line) => process.stdout.write(`${line}\n`));
+    process.exit(0);
+  }
+  await preflight();
+} catch (error) {
+  if (error instanceof LayercheckError) {
+    console.error(`layercheck: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+// vitest gets the terminal's Ctrl-C from the process group itself and tears its machines down; this
+// process only waits for it (and passes on a SIGTERM sent to it alone).
+process.on('SIGINT', () => undefined);
+const vitest = execa('vitest', ['run', '--project', 'e2e', ...args], { stdio: 'inherit', reject: false, preferLocal: true });
+process.on('SIGTERM', () => vitest.kill('SIGTERM'));
+const result = await vitest;
+process.exit(result.exitCode ?? 1);
