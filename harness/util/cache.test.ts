@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dir } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { cached, rememberedSha256, sha256File } from './cache.js';
+import { LAST_USED_FILE, cached, rememberedSha256, sha256File, tryLockEntry } from './cache.js';
 
 describe('cached', () => {
   let temp: { path: string; cleanup: () => Promise<void> };
@@ -47,6 +47,29 @@ describe('cached', () => {
     await expect(cached('kind', 'k3', async () => { throw new Error('broken'); })).rejects.toThrow('broken');
     expect(existsSync(path.join(temp.path, 'kind', 'k3.lock'))).toBe(false);
     expect((await cached('kind', 'k3', async () => 'second')).value).toBe('second');
+  });
+
+  test('a build and every hit stamp the entry\'s last use', async () => {
+    await cached('kind', 'k4', async () => 'value');
+    const stampFile = path.join(temp.path, 'kind', 'k4', LAST_USED_FILE);
+    const old = new Date(Date.now() - 86_400_000);
+    await utimes(stampFile, old, old);
+    const before = Date.now();
+    expect((await cached('kind', 'k4', async () => 'rebuilt')).value).toBe('value');
+    expect((await stat(stampFile)).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  test('tryLockEntry takes a free lock, reports a live holder, takes over a dead one', async () => {
+    const entry = path.join(temp.path, 'kind', 'k5');
+    await mkdir(path.dirname(entry), { recursive: true });
+    const first = await tryLockEntry(entry, 'k5');
+    expect('release' in first).toBe(true);
+    expect(await tryLockEntry(entry, 'k5')).toEqual({ holder: process.pid });
+    if ('release' in first) await first.release();
+    await writeFile(`${entry}.lock`, String(2 ** 22 + 1));
+    const second = await tryLockEntry(entry, 'k5');
+    expect('release' in second).toBe(true);
+    expect(await readFile(`${entry}.lock`, 'utf8')).toBe(String(process.pid));
   });
 
   test('rememberedSha256 is the file hash, recomputed when the file changes', async () => {

@@ -76,7 +76,8 @@ export async function cached<T>(kind: string, key: string, build: (dir: string) 
     const value = await build(building);
     // Results name files inside the building directory; store them relative to the final one.
     const json = JSON.stringify(value, null, 2).split(building).join(dir);
-    await writeFile(path.join(building, 'result.json'), json);
+    await writeFile(path.join(building, RESULT_FILE), json);
+    await stampUse(building);
     await removeTree(dir); // a directory without result.json is no entry (left by an older harness)
     await rename(building, dir);
     log('host', `cached ${kind}/${key}`);
@@ -86,10 +87,38 @@ export async function cached<T>(kind: string, key: string, build: (dir: string) 
   }
 }
 
+/** What makes a directory under `<cache>/<kind>/` an entry: the stored result of its build. */
+export const RESULT_FILE = 'result.json';
+/**
+ * The file whose mtime is an entry's last use (`npm run cache -- prune` keeps recently used entries).
+ * Rewritten on every hit and build (atime says nothing on noatime and relatime mounts). Entries made
+ * before it existed have none; their result.json's mtime stands in.
+ */
+export const LAST_USED_FILE = 'last-used';
+
+async function stampUse(dir: string): Promise<void> {
+  await writeFile(path.join(dir, LAST_USED_FILE), `${new Date().toISOString()}\n`);
+}
+
 async function readEntry<T>(dir: string): Promise<CacheEntry<T> | undefined> {
-  const resultFile = path.join(dir, 'result.json');
+  const resultFile = path.join(dir, RESULT_FILE);
   if (!existsSync(resultFile)) return undefined;
-  return { dir, value: JSON.parse(await readFile(resultFile, 'utf8')) as T, hit: true };
+  // Stamp first, then read: an entry pruned in between is a miss (the stamp or the read finds it gone),
+  // and the pruner, which renames an entry away and then looks at its stamp again, sees this use.
+  const gone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+  try {
+    await stampUse(dir);
+  } catch (error) {
+    if (gone(error)) return undefined;
+    // A cache we may read but not write (a read-only mount) still serves hits, unstamped.
+    if (!['EACCES', 'EPERM', 'EROFS'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+  try {
+    return { dir, value: JSON.parse(await readFile(resultFile, 'utf8')) as T, hit: true };
+  } catch (error) {
+    if (gone(error)) return undefined;
+    throw error;
+  }
 }
 
 /** How long a run waits for another one building the same entry (a cold rootfs takes minutes). */
@@ -103,26 +132,47 @@ export async function lockEntry(dir: string, what: string, options: { quiet?: bo
   const lockFile = `${dir}.lock`;
   let announced = false;
   await waitUntil(async () => {
-    try {
-      const handle = await open(lockFile, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return { done: true, value: undefined };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-    // An empty file is a lock being written this instant: only a holder known to be gone is taken over.
-    if (Number.isInteger(holder) && holder > 0 && !isRunning(holder)) {
-      log('host', `${what}: taking over the lock of pid ${holder}, which is gone`);
-      await rm(lockFile, { force: true });
-      return { done: false, observation: `pid ${holder} was gone` };
-    }
-    if (!announced && !options.quiet) log('host', `${what}: waiting for pid ${holder || '?'} to finish building it`);
+    const attempt = await tryLock(lockFile, what);
+    if (attempt.taken) return { done: true, value: undefined };
+    if (attempt.holder === undefined) return { done: false, observation: 'the previous holder was gone' };
+    if (!announced && !options.quiet) log('host', `${what}: waiting for pid ${attempt.holder || '?'} to finish building it`);
     announced = true;
-    return { done: false, observation: `${lockFile} held by pid ${holder || '?'}` };
+    return { done: false, observation: `${lockFile} held by pid ${attempt.holder || '?'}` };
   }, { what: `the cache lock ${lockFile}`, timeout: LOCK_WAIT, interval: '500ms', context: { lockFile } });
   return () => rm(lockFile, { force: true });
+}
+
+/**
+ * Take `<dir>.lock` now or not at all: the release function, or the pid holding it (0 while the
+ * holder is still writing its pid). A lock left by a process that is gone is taken over.
+ */
+export async function tryLockEntry(dir: string, what: string): Promise<{ release: () => Promise<void> } | { holder: number }> {
+  const lockFile = `${dir}.lock`;
+  for (;;) {
+    const attempt = await tryLock(lockFile, what);
+    if (attempt.taken) return { release: () => rm(lockFile, { force: true }) };
+    if (attempt.holder !== undefined) return { holder: attempt.holder };
+  }
+}
+
+/** One attempt: taken, or held by `holder`, or (holder undefined) a dead holder's lock was just removed. */
+async function tryLock(lockFile: string, what: string): Promise<{ taken: true } | { taken: false; holder?: number }> {
+  try {
+    const handle = await open(lockFile, 'wx');
+    await handle.writeFile(String(process.pid));
+    await handle.close();
+    return { taken: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+  // An empty file is a lock being written this instant: only a holder known to be gone is taken over.
+  if (Number.isInteger(holder) && holder > 0 && !isRunning(holder)) {
+    log('host', `${what}: taking over the lock of pid ${holder}, which is gone`);
+    await rm(lockFile, { force: true });
+    return { taken: false };
+  }
+  return { taken: false, holder: Number.isInteger(holder) && holder > 0 ? holder : 0 };
 }
 
 /** Bytes a file takes on disk (allocated, not apparent). */
