@@ -2,6 +2,7 @@
  * `npm run e2e [-- --dry-run] [vitest arguments]`: the preflight, then the e2e scenarios under vitest.
  * With `--dry-run` (or E2E_DRY_RUN=1) it prints, per scenario, what a run on the configured target would
  * execute (disk, Ignition config, overlay and qemu command lines, guest commands) and boots nothing.
+ * After a run that passed, it prunes the fixture cache (`npm run cache -- prune`), in one line.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { SCENARIO_PLANS } from '../scenarios/plans.js';
 import { dryRun } from '../harness/target/dry-run.js';
 import { currentTarget } from '../harness/target/index.js';
 import { preflight } from '../harness/target/preflight.js';
+import { formatPruneSummary, pruneCache } from '../harness/util/cache-prune.js';
 import { LayercheckError } from '../harness/util/errors.js';
 
 const args = process.argv.slice(2);
@@ -37,4 +39,13 @@ process.on('SIGINT', () => undefined);
 const vitest = execa('vitest', ['run', '--project', 'e2e', ...args], { stdio: 'inherit', reject: false, preferLocal: true });
 process.on('SIGTERM', () => vitest.kill('SIGTERM'));
 const result = await vitest;
+// Every recipe or harness change makes new cache keys: after a good run, drop what no run has used for a
+// day beyond the few most recent per kind (harness/util/cache-plan.ts). It never fails the run.
+if (result.exitCode === 0) {
+  try {
+    console.log(`layercheck: ${formatPruneSummary(await pruneCache())}`);
+  } catch (error) {
+    console.error(`layercheck: cache prune failed (the run passed): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 process.exit(result.exitCode ?? 1);

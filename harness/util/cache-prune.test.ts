@@ -5,7 +5,7 @@ import { dir } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { LAST_USED_FILE, RESULT_FILE } from './cache.js';
 import type { PrunePolicy } from './cache-plan.js';
-import { pruneCache, qcow2Backing, removeEntry, scanCache } from './cache-prune.js';
+import { formatPruneSummary, pruneCache, qcow2Backing, removeEntry, scanCache } from './cache-prune.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
@@ -148,4 +148,16 @@ test('qcow2Backing reads the backing file name, and nothing from a file that is 
   await writeFile(path.join(root, 'b.qcow2'), 'not a qcow2 at all, but long enough');
   expect(await qcow2Backing(path.join(root, 'a.qcow2'))).toBe('/some/disk.qcow2');
   expect(await qcow2Backing(path.join(root, 'b.qcow2'))).toBeUndefined();
+});
+
+test('formatPruneSummary says what went, per kind, the bytes, and what was left or failed', () => {
+  const plan = { remove: [], keep: [], staleDirs: [], memos: [] };
+  expect(formatPruneSummary({ plan, removed: [], skipped: [], errors: [], freedBytes: 0 })).toBe('cache: removed nothing');
+  expect(formatPruneSummary({
+    plan,
+    removed: [{ what: 'disk/a', bytes: 1, reason: '' }, { what: 'disk/b', bytes: 1, reason: '' }, { what: 'saved-state/c', bytes: 1, reason: '' }],
+    skipped: [{ what: 'disk/d', reason: 'used since the scan' }],
+    errors: [{ what: 'disk/e', message: 'EBUSY' }],
+    freedBytes: 1.5 * 2 ** 30,
+  }, true)).toBe('cache: would remove 3 (disk 2, saved-state 1), freeing 1.5 GiB; 1 left (used or locked meanwhile); 1 failed: disk/e: EBUSY');
 });

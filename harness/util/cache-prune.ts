@@ -7,7 +7,7 @@ import { lstat, open, readFile, readdir, readlink, rename, rm, stat } from 'node
 import path from 'node:path';
 import { isRunning } from './ancestors.js';
 import { LAST_USED_FILE, RESULT_FILE, cacheRoot, removeTree, tryLockEntry } from './cache.js';
-import { type CacheScan, DEFAULT_POLICY, type HashMemo, type InodeTable, type PrunePlan, type PrunePolicy, type ScannedEntry, type StaleDir, entryId, freedBytes, planPrune } from './cache-plan.js';
+import { type CacheScan, DEFAULT_POLICY, type HashMemo, type InodeTable, type PrunePlan, type PrunePolicy, type ScannedEntry, type StaleDir, entryId, formatBytes, freedBytes, planPrune } from './cache-plan.js';
 
 /** Directories of the cache root that hold no entries (downloaded .debs, the SSH key, disk hashes): never pruned as such. */
 export const NOT_ENTRIES: readonly string[] = ['apt-archives', 'keys', 'hashes'];
@@ -274,4 +274,58 @@ function sumBytes(table: InodeTable): number {
   let bytes = 0;
   for (const file of table.values()) bytes += file.bytes;
   return bytes;
+}
+
+/** One line for the end of a run: `cache: removed 3 entries (disk 2, saved-state 1), freed 2.2 GiB`. */
+export function formatPruneSummary(report: PruneReport, dryRun = false): string {
+  const kinds = new Map<string, number>();
+  for (const { what } of report.removed) {
+    const kind = what.split('/')[0] ?? what;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  const problems = [
+    ...(report.skipped.length > 0 ? [`${report.skipped.length} left (used or locked meanwhile)`] : []),
+    ...(report.errors.length > 0 ? [`${report.errors.length} failed: ${report.errors.map((e) => `${e.what}: ${e.message}`).join('; ')}`] : []),
+  ];
+  const removed = report.removed.length === 0
+    ? (dryRun ? 'would remove nothing' : 'removed nothing')
+    : `${dryRun ? 'would remove' : 'removed'} ${report.removed.length} (${[...kinds].map(([kind, n]) => `${kind} ${n}`).join(', ')}), ${dryRun ? 'freeing' : 'freed'} ${formatBytes(report.freedBytes)}`;
+  return [`cache: ${removed}`, ...problems].join('; ');
+}
+
+export interface KindSummary {
+  kind: string;
+  entries: number;
+  /** Bytes of the kind's entries, hard links counted once. */
+  bytes: number;
+  newestUseMs?: number;
+  oldestUseMs?: number;
+  /** Entries the plan removes. */
+  prunable: number;
+}
+
+/** Per kind (entries' kinds, then the NOT_ENTRIES directories with their bytes), for `npm run cache`. */
+export function summarizeKinds(contents: CacheContents, plan: PrunePlan): KindSummary[] {
+  const removed = new Set(plan.remove.map((d) => entryId(d.entry)));
+  const kinds = [...new Set(contents.entries.map((e) => e.kind))].sort();
+  const rows = kinds.map((kind): KindSummary => {
+    const entries = contents.entries.filter((e) => e.kind === kind);
+    const union = new Map<string, { bytes: number; nlink: number; links: number }>();
+    for (const entry of entries) for (const [inode, file] of contents.inodes.get(entryId(entry)) ?? []) union.set(inode, file);
+    const uses = entries.map((e) => e.lastUsedMs);
+    return {
+      kind, entries: entries.length, bytes: sumBytes(union),
+      newestUseMs: Math.max(...uses), oldestUseMs: Math.min(...uses),
+      prunable: entries.filter((e) => removed.has(entryId(e))).length,
+    };
+  });
+  for (const [kind, bytes] of contents.others) rows.push({ kind, entries: 0, bytes, prunable: 0 });
+  return rows;
+}
+
+/** Bytes of every entry and half-built directory, hard links counted once (kinds share them: rootfs and debian). */
+export function entriesBytes(contents: CacheContents): number {
+  const union = new Map<string, { bytes: number; nlink: number; links: number }>();
+  for (const table of contents.inodes.values()) for (const [inode, file] of table) union.set(inode, file);
+  return sumBytes(union);
 }
