@@ -82,7 +82,7 @@ describe('planPrune', () => {
   test('every kept entry says why', () => {
     const { keep } = plan([entry('debian/a', 2), entry('debian/b', 30, { busy: 'locked by pid 7' }), entry('disk/x', 30), entry('image/i', 40), entry('saved-state/s', 50, { needs: ['image/j'] }), entry('image/j', 60)]);
     expect(keep).toEqual([
-      'debian/a: used 2h ago',
+      'debian/a: used within 24h',
       'debian/b: in use: locked by pid 7',
       'disk/x: one of the 2 most recently used of disk',
       'image/i: one of the 1 most recently used of image',

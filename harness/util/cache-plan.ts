@@ -99,7 +99,7 @@ export function planPrune(scan: CacheScan, policy: PrunePolicy, nowMs: number): 
     const age = nowMs - entry.lastUsedMs;
     if (entry.busy) kept.set(id, `in use: ${entry.busy}`);
     else if (entry.broken) broken.set(id, `broken: ${entry.broken}`);
-    else if (age <= policy.recentMs) kept.set(id, `used ${formatAge(age)} ago`);
+    else if (age <= policy.recentMs) kept.set(id, `used within ${formatAge(policy.recentMs)}`);
   }
   const byKind = new Map<string, ScannedEntry[]>();
   for (const entry of scan.entries) {
