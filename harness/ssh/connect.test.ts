@@ -90,22 +90,7 @@ describe('SshSession.connectUntil', () => {
 
   test('starts over when a connection is accepted but sshd never identifies itself (a guest without its address yet)', async () => {
     const server = await sshd();
-    const held: Socket[] = [];
-    // The first connection is accepted and left silent, as qemu's port forward does while the guest
-    // cannot answer; later ones reach sshd.
-    const forward: NetServer = createServer((socket) => {
-      if (held.length === 0) return void held.push(socket);
-      const upstream = connect(server.port, '127.0.0.1');
-      socket.pipe(upstream).pipe(socket);
-      socket.on('error', () => upstream.destroy());
-      upstream.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => forward.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of held) socket.destroy();
-      forward.close(() => resolve());
-    }));
-    const { port } = forward.address() as { port: number };
+    const { port, held } = await silentFirstForward(server.port);
     const session = track(await SshSession.connectUntil(target(port), { timeout: '60s' }));
     expect(held).toHaveLength(1);
     expect(await session.succeed(['true'])).toBe('');
@@ -113,20 +98,7 @@ describe('SshSession.connectUntil', () => {
 
   test('drops a silent attempt as soon as the owner announces the guest ready', async () => {
     const server = await sshd();
-    const held: Socket[] = [];
-    const forward: NetServer = createServer((socket) => {
-      if (held.length === 0) return void held.push(socket);
-      const upstream = connect(server.port, '127.0.0.1');
-      socket.pipe(upstream).pipe(socket);
-      socket.on('error', () => upstream.destroy());
-      upstream.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => forward.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of held) socket.destroy();
-      forward.close(() => resolve());
-    }));
-    const { port } = forward.address() as { port: number };
+    const { port, held } = await silentFirstForward(server.port);
     let announce = (): void => {};
     const guestReady = new Promise<void>((resolve) => (announce = resolve));
     const connecting = SshSession.connectUntil(target(port), { timeout: '60s', guestReady });
@@ -178,3 +150,24 @@ describe('SshSession.connectUntil', () => {
     expect(error).not.toBeInstanceOf(TimeoutError);
   });
 });
+
+/**
+ * A port forward to sshd whose first connection is accepted and left silent, as qemu's forward does while
+ * the guest cannot answer yet; later connections reach sshd. Closed with the test's cleanups.
+ */
+async function silentFirstForward(sshdPort: number): Promise<{ port: number; held: Socket[] }> {
+  const held: Socket[] = [];
+  const forward: NetServer = createServer((socket) => {
+    if (held.length === 0) return void held.push(socket);
+    const upstream = connect(sshdPort, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => forward.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => {
+    for (const socket of held) socket.destroy();
+    forward.close(() => resolve());
+  }));
+  return { port: (forward.address() as { port: number }).port, held };
+}
