@@ -36,7 +36,7 @@ export async function startMachine(disk: BootableDisk, name: string, options: Bo
     if (disk.provisioning || base.fwCfg?.length) {
       log(name, 'booting the disk: a disk provisioned at first boot has no saved state');
     } else {
-      const saved = await savedStateOf(disk, rest, startMachine);
+      const saved = await savedStateOf(disk, { ...rest, accel: base.accel }, startMachine);
       return Machine.start({ ...base, accel: saved.accel, restore: { overlay: saved.overlay, state: saved.state } });
     }
   }

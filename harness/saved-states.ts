@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BootableDisk } from './target/types.js';
 import { cacheRoot, cached, hashInputs, rememberedSha256 } from './util/cache.js';
 import { step } from './util/log.js';
-import { hostFacts, resolveAccel } from './vm/accel.js';
+import { accelFor, hostFacts } from './vm/accel.js';
 import { type Accel, type Machine, MachineError, type SavedState, type SavedStateVm, savedStateKeyInputs } from './vm/index.js';
 import type { BootOptions } from './machines.js';
 
@@ -26,12 +26,8 @@ export type BootForSave = (disk: BootableDisk, name: string, options: BootOption
  * a changed disk gets a new state. Concurrent runs make it once (cache lock).
  */
 export async function savedStateOf(disk: BootableDisk, options: SavedStateOptions, bootForSave: BootForSave): Promise<CachedSavedState> {
-  const accel = typeof options.accel === 'string' ? options.accel : (await resolveAccel({
-    cacheDir: cacheRoot(),
-    probeKernel: disk.boot.kind === 'direct' ? disk.boot.kernel : '',
-    probeInitrd: disk.boot.kind === 'direct' ? disk.boot.initrd : undefined,
-    cpuModel: options.cpuModel,
-  })).accel;
+  // The same decision the machine makes (accelFor): the state is only valid for the accelerator it runs under.
+  const accel = await accelFor(options.accel ?? { cacheDir: cacheRoot() }, disk.boot, options.cpuModel);
   const vm: SavedStateVm = { accel, boot: disk.boot, memoryMiB: options.memoryMiB, cpus: options.cpus, cpuModel: options.cpuModel, extraArgs: options.extraArgs };
   const [diskSha256, { qemuVersion }] = await Promise.all([rememberedSha256(disk.qcow2), hostFacts()]);
   const key = await hashInputs(savedStateKeyInputs(diskSha256, qemuVersion, vm));

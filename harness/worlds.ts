@@ -98,15 +98,6 @@ export class OstreeWorld implements AsyncDisposable {
     return { ...REFERENCE_OS.ostreeServer, hostPort: this.proxy.port };
   }
 
-  /** Response body bytes per ostree object fetched in the proxy's current window (`<checksum>.<type>`). */
-  objectsFetched(): Map<string, number> {
-    const fetched = new Map<string, number>();
-    for (const r of this.proxy.records()) {
-      if (r.ostreeObject && r.status === 200) fetched.set(r.ostreeObject, (fetched.get(r.ostreeObject) ?? 0) + r.responseBodyBytes);
-    }
-    return fetched;
-  }
-
   /** The refspec a guest rebases to: `refos:refos/x86_64/stable`. */
   get refspec(): string {
     return OSTREE_UPDATE_REFSPEC;

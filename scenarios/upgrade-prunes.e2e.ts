@@ -65,7 +65,7 @@ describe('upgrade-prunes', () => {
 
     // The wire: exactly the objects the machine lacked, each whole, and nothing else of size.
     const expected = new Map(ostreeWorld.objectsToFetch.map((o) => [o.object, o.bytes]));
-    expect(ostreeWorld.objectsFetched()).toEqual(expected);
+    expect(ostreeWorld.proxy.bytesByOstreeObject()).toEqual(expected);
     const floor = [...expected.values()].reduce((n, b) => n + b, 0);
     const metadataBytes = ostreeWorld.objectsToFetch.filter((o) => !o.object.endsWith('.filez')).reduce((n, o) => n + o.bytes, 0);
     const measured = ostreeWorld.proxy.totalBytes();

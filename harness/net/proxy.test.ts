@@ -73,6 +73,9 @@ class Upstream {
         }
         res.writeHead(200, { 'content-length': String(blob.length), 'docker-content-digest': m[1] as string });
         res.end(req.method === 'HEAD' ? undefined : blob);
+      } else if ((m = /^\/repo\/objects\/[0-9a-f]{2}\/[0-9a-f]{62}\.(?:filez|dirtree)$/.exec(url.pathname))) {
+        res.writeHead(200, { 'content-length': '100' });
+        res.end(pattern(100));
       } else if ((m = /^\/break\/(\d+)$/.exec(url.pathname))) {
         res.writeHead(200, { 'content-length': String(Number(m[1]) * 2) });
         res.write(pattern(Number(m[1])), () => setTimeout(() => res.destroy(), 20));
@@ -202,6 +205,15 @@ describe('AccountingProxy', () => {
     expect(records[0]).toMatchObject({ method: 'HEAD', blobDigest: a, repository: 'refos', responseBodyBytes: 0 });
     expect(records[4]).toMatchObject({ manifestRef: 'latest', status: 404, responseBodyBytes: 9 });
     expect(proxy.bytesByBlob()).toEqual(new Map([[a, 2 * BLOB_A.length], [b, BLOB_B.length]]));
+  });
+
+  test('attributes ostree objects served with 200; an expected 404 (.commitmeta) is no object fetched', async () => {
+    const object = (type: string) => `/repo/objects/ab/${'c'.repeat(62)}.${type}`;
+    for (const type of ['filez', 'dirtree', 'filez', 'commitmeta']) await request(`${proxy.url}${object(type)}`, { agent });
+    await proxy.idle();
+    expect(proxy.records().at(-1)).toMatchObject({ ostreeObject: `ab${'c'.repeat(62)}.commitmeta`, status: 404, responseBodyBytes: 9 });
+    expect(proxy.bytesByOstreeObject()).toEqual(new Map([[`ab${'c'.repeat(62)}.filez`, 200], [`ab${'c'.repeat(62)}.dirtree`, 100]]));
+    expect(proxy.bytesByBlob()).toEqual(new Map());
   });
 
   test('wire bytes are exactly what the client read, pipelined requests included', async () => {

@@ -107,9 +107,22 @@ export class AccountingProxy implements AsyncDisposable {
 
   /** Response body bytes per blob digest in the current window (repeated and partial fetches add up). */
   bytesByBlob(): Map<string, number> {
+    return this.#bytesBy((r) => r.blobDigest);
+  }
+
+  /**
+   * Response body bytes per ostree object (`<checksum>.<type>`) served with 200 in the current window: what
+   * a pull fetched. The 404s a pull expects (detached `.commitmeta`, ...) are not objects it got.
+   */
+  bytesByOstreeObject(): Map<string, number> {
+    return this.#bytesBy((r) => (r.status === 200 ? r.ostreeObject : undefined));
+  }
+
+  #bytesBy(keyOf: (record: ProxyRecord) => string | undefined): Map<string, number> {
     const bytes = new Map<string, number>();
     for (const r of this.#window) {
-      if (r.blobDigest !== undefined) bytes.set(r.blobDigest, (bytes.get(r.blobDigest) ?? 0) + r.responseBodyBytes);
+      const key = keyOf(r);
+      if (key !== undefined) bytes.set(key, (bytes.get(key) ?? 0) + r.responseBodyBytes);
     }
     return bytes;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dir } from 'tmp-promise';
 import {
-  type Command, type ExecOptions, type ExecResult, SshSession, type WaitUntilSucceedsOptions, sh,
+  type Command, type ExecOptions, type ExecResult, SshSession, type WaitUntilSucceedsOptions, sh, toCommandLine,
 } from '../ssh/index.js';
 import { type Duration, toMs } from '../util/duration.js';
 import { log, step } from '../util/log.js';
@@ -205,9 +205,10 @@ export class Machine implements AsyncDisposable {
       const qemu = this.#running();
       const before = this.bootId;
       // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
-      const command = this.ssh.exec(this.options.rebootCommand ?? ['systemctl', 'reboot'], { timeout: '30s' }).catch(() => undefined);
+      const rebootCommand = this.options.rebootCommand ?? ['systemctl', 'reboot'];
+      const command = this.ssh.exec(rebootCommand, { timeout: '30s' }).catch(() => undefined);
       const exit = await exitWithin(qemu, this.#shutdownMs);
-      if (!exit) throw this.#error('E_REBOOT_TIMEOUT', `the guest did not go down within ${this.#shutdownTimeout} of \`systemctl reboot\``);
+      if (!exit) throw this.#error('E_REBOOT_TIMEOUT', `the guest did not go down within ${this.#shutdownTimeout} of \`${toCommandLine(rebootCommand)}\``);
       await command;
       await this.#closeConnections();
       const reason = this.#shutdownReason();
@@ -338,8 +339,9 @@ export class Machine implements AsyncDisposable {
       // The console's sshd-ready line lets the SSH wait go fast exactly when it can succeed. Its failures
       // (qemu gone, a known console failure) are isAlive's to report; the wait just never hears of ready.
       // A restored guest printed that line before it was saved: it is ready now, retries go fast at once.
+      const sshdReady = this.options.sshdReadyPattern ?? SSHD_READY_PATTERN;
       const stopWatching = new AbortController();
-      const guestReady = restore ? undefined : this.serial.waitForLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN, { timeout, signal: stopWatching.signal })
+      const guestReady = restore ? undefined : this.serial.waitForLine(sshdReady, { timeout, signal: stopWatching.signal })
         .catch(() => new Promise<never>(() => {}));
       try {
         this.#session = await SshSession.connectUntil(
@@ -350,7 +352,7 @@ export class Machine implements AsyncDisposable {
         stopWatching.abort();
       }
       this.#bootToSshMs = performance.now() - startedAt;
-      this.#sshdReadyMs = this.serial.findLine(this.options.sshdReadyPattern ?? SSHD_READY_PATTERN)?.atMs;
+      this.#sshdReadyMs = this.serial.findLine(sshdReady)?.atMs;
       // A restored guest's wall clock stopped when it was saved: set it to now, in the same round trip.
       const bootId = restore
         ? await this.#session.succeed(sh(`date -u -s @${(Date.now() / 1000).toFixed(3)} >/dev/null && cat /proc/sys/kernel/random/boot_id`))
