@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import type { BootSpec } from '../vm/types.js';
 import { LayercheckError } from '../util/errors.js';
 import { type BootEntry, defaultEntry, parseBootEntry } from './boot-entry.js';
+import { pvhKernelBeside } from './pvh-kernel.js';
 
 /** Run debugfs on a raw ext4 image (read-only; no mount, no loop device). */
 async function debugfs(raw: string, request: string): Promise<string> {
@@ -26,7 +27,7 @@ export async function readBootEntryFromRaw(raw: string): Promise<BootEntry> {
 /**
  * Turn an entry into a direct-boot spec, extracting the kernel and initramfs it names into `filesDir`
  * (named by their path under /boot, which ostree derives from their checksum, so a file that exists
- * is the right one).
+ * is the right one). The kernel is the entry's own, uncompressed when it can start through PVH.
  */
 export async function bootSpecFromEntry(entry: BootEntry, raw: string, filesDir: string, extraCmdline = ''): Promise<BootSpec> {
   const extract = async (bootPath: string): Promise<string> => {
@@ -38,7 +39,10 @@ export async function bootSpecFromEntry(entry: BootEntry, raw: string, filesDir:
     }
     return local;
   };
-  const spec: BootSpec = { kind: 'direct', kernel: await extract(entry.linux), cmdline: [entry.options, extraCmdline].filter(Boolean).join(' ') };
+  // qemu starts the uncompressed kernel through its PVH entry when it has one (see pvh-kernel.ts).
+  const kernel = await extract(entry.linux);
+  const pvh = existsSync(`${kernel}.pvh`) ? `${kernel}.pvh` : await pvhKernelBeside(kernel);
+  const spec: BootSpec = { kind: 'direct', kernel: pvh, cmdline: [entry.options, extraCmdline].filter(Boolean).join(' ') };
   if (entry.initrd) spec.initrd = await extract(entry.initrd);
   return spec;
 }
