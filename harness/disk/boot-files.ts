@@ -40,9 +40,7 @@ export async function bootSpecFromEntry(entry: BootEntry, raw: string, filesDir:
     return local;
   };
   // qemu starts the uncompressed kernel through its PVH entry when it has one (see pvh-kernel.ts).
-  const kernel = await extract(entry.linux);
-  const pvh = existsSync(`${kernel}.pvh`) ? `${kernel}.pvh` : await pvhKernelBeside(kernel);
-  const spec: BootSpec = { kind: 'direct', kernel: pvh, cmdline: [entry.options, extraCmdline].filter(Boolean).join(' ') };
+  const spec: BootSpec = { kind: 'direct', kernel: await pvhKernelBeside(await extract(entry.linux)), cmdline: [entry.options, extraCmdline].filter(Boolean).join(' ') };
   if (entry.initrd) spec.initrd = await extract(entry.initrd);
   return spec;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
@@ -16,8 +17,12 @@ export async function pvhKernelFromBzImage(bzImage: Buffer): Promise<Buffer | un
   return elf && hasPvhNote(elf) ? elf : undefined;
 }
 
-/** Write `<kernel>.pvh` beside `kernel` and return its path, or return `kernel` when there is no PVH kernel in it. */
+/**
+ * The path of `<kernel>.pvh` beside `kernel`, written unless it is already there (extracted kernels are
+ * named by their content), or `kernel` itself when there is no PVH kernel in it.
+ */
 export async function pvhKernelBeside(kernel: string): Promise<string> {
+  if (existsSync(`${kernel}.pvh`)) return `${kernel}.pvh`;
   const elf = await pvhKernelFromBzImage(await readFile(kernel));
   if (!elf) return kernel;
   const out = `${kernel}.pvh`;
@@ -44,7 +49,7 @@ async function decompress(payload: Buffer): Promise<Buffer | undefined> {
   const run = async (file: string, args: string[]): Promise<Buffer | undefined> => {
     // The kernel build appends the uncompressed size after the stream: --single-stream and zstd stop at its end.
     const result = await execa(file, args, { input: payload, encoding: 'buffer', reject: false, maxBuffer: 1 << 30 });
-    return result.exitCode === 0 && !result.failed ? Buffer.from(result.stdout) : undefined;
+    return result.failed ? undefined : Buffer.from(result.stdout);
   };
   if (payload.subarray(0, XZ_MAGIC.length).equals(XZ_MAGIC)) return run('xz', ['-dc', '--single-stream']);
   if (payload.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) return run('zstd', ['-dcq']);
