@@ -19,7 +19,7 @@ import { startMachine } from '../harness/machines.js';
 import { REPORTS_DIR } from '../harness/report/metrics.js';
 import { cacheRoot, removeTree } from '../harness/util/cache.js';
 import { formatMs } from '../harness/util/errors.js';
-import { type Accel, resolveAccel } from '../harness/vm/index.js';
+import { type Accel, accelVerdictFor } from '../harness/vm/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -105,7 +105,8 @@ if (!onlySavedState) {
 }
 
 const { disk } = await referenceDisk();
-const found = await resolveAccel({ cacheDir: cacheRoot(), probeKernel: disk.boot.kind === 'direct' ? disk.boot.kernel : '' });
+// The decision every machine of this disk makes (accelFor), with its reason.
+const found = await accelVerdictFor({ cacheDir: cacheRoot() }, disk.boot);
 const accels: Accel[] = onlySavedState ? [] : found.accel === 'kvm' ? ['kvm', 'tcg'] : ['tcg'];
 for (const accel of accels) {
   const times: number[] = [];

@@ -56,14 +56,18 @@ export function resolveAccel(options: ResolveAccelOptions): Promise<AccelVerdict
 
 /** A machine's accelerator: as given, or resolved with a probe of its own direct-boot kernel. */
 export async function accelFor(accel: Accel | AccelProbe, spec: BootSpec, cpuModel?: string): Promise<Accel> {
-  if (typeof accel === 'string') return accel;
+  return typeof accel === 'string' ? accel : (await accelVerdictFor(accel, spec, cpuModel)).accel;
+}
+
+/** `accelFor`'s probe, with the verdict's reason (what `npm run bench` prints). */
+export async function accelVerdictFor(accel: AccelProbe, spec: BootSpec, cpuModel?: string): Promise<AccelVerdict> {
   const own = spec.kind === 'direct' && accel.probeKernel === undefined;
   const probeKernel = own ? spec.kernel : accel.probeKernel;
   if (probeKernel === undefined) {
     throw new SetupError("a machine booting through firmware needs accel.probeKernel for the KVM probe (or accel: 'kvm' | 'tcg')");
   }
   const probeInitrd = own ? spec.initrd : accel.probeInitrd;
-  return (await resolveAccel({ cacheDir: accel.cacheDir, probeKernel, probeInitrd, cpuModel })).accel;
+  return resolveAccel({ cacheDir: accel.cacheDir, probeKernel, probeInitrd, cpuModel });
 }
 
 async function decide(options: ResolveAccelOptions): Promise<AccelVerdict> {

@@ -2,7 +2,7 @@ export * from './types.js';
 export * from './errors.js';
 export * from './args.js';
 export * from './accel-decision.js';
-export { resolveAccel, type ResolveAccelOptions } from './accel.js';
+export { accelVerdictFor, resolveAccel, type ResolveAccelOptions } from './accel.js';
 export * from './qmp.js';
 export * from './console-patterns.js';
 export { cleanConsoleLine } from './console-text.js';
