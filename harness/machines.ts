@@ -9,6 +9,7 @@ import { cacheRoot } from './util/cache.js';
 import { savedStateOf } from './saved-states.js';
 import { log } from './util/log.js';
 import { parseAccelOverride } from './vm/accel-decision.js';
+import { vcpusFromEnv } from './vm/capacity.js';
 import { Machine, type MachineOptions } from './vm/index.js';
 
 export interface BootOptions extends Partial<Omit<MachineOptions, 'name' | 'disk' | 'ssh' | 'restore'>> {
@@ -30,7 +31,7 @@ export const CONSOLE_LOG_DIR = path.join(REPORTS_DIR, 'console');
  * machine's overlay (a new deployment changes the kernel arguments).
  */
 export async function startMachine(disk: BootableDisk, name: string, options: BootOptions = {}): Promise<Machine> {
-  const { from = 'disk', ...rest } = options;
+  const { from = 'disk', ...rest } = withDefaultVcpus(options);
   const base = machineOptions(disk, name, await clientKey(), rest);
   if (from === 'saved-state') {
     if (disk.provisioning || base.fwCfg?.length) {
@@ -41,6 +42,12 @@ export async function startMachine(disk: BootableDisk, name: string, options: Bo
     }
   }
   return Machine.start(base);
+}
+
+/** `options` with `cpus` from `E2E_VCPUS` when it names none (set per run by the e2e project's config). */
+function withDefaultVcpus<T extends { cpus?: number }>(options: T): T {
+  const cpus = options.cpus ?? vcpusFromEnv();
+  return cpus === undefined ? options : { ...options, cpus };
 }
 
 /**
@@ -62,7 +69,7 @@ export function machineOptions(disk: BootableDisk, name: string, key: KeyPair, o
     ...(provisioning?.memoryMiB !== undefined ? { memoryMiB: provisioning.memoryMiB } : {}),
     ...(provisioning && provisioning.fwCfg.length > 0 ? { fwCfg: provisioning.fwCfg } : {}),
     ...(username !== 'root' ? { rebootCommand: ['sudo', '-n', 'systemctl', 'reboot'] } : {}),
-    ...options,
+    ...withDefaultVcpus(options),
     disk: {
       path: disk.qcow2,
       bootSpec: async (overlay) => {
@@ -70,7 +77,9 @@ export function machineOptions(disk: BootableDisk, name: string, key: KeyPair, o
           booted.add(overlay);
           return disk.boot;
         }
-        return readBootSpecFromQcow2(overlay, path.dirname(overlay), path.join(path.dirname(overlay), 'boot'));
+        // A deployment that kept the disk's kernel boots the files the disk already extracted.
+        const diskBootFiles = [path.dirname(disk.boot.kernel), ...(disk.boot.initrd ? [path.dirname(disk.boot.initrd)] : [])];
+        return readBootSpecFromQcow2(overlay, path.dirname(overlay), path.join(path.dirname(overlay), 'boot'), [...new Set(diskBootFiles)]);
       },
     },
     ssh: { username, privateKey: key.privateKey, hostKey: disk.hostKey },

@@ -10,7 +10,7 @@ import { pvhKernelBeside } from './pvh-kernel.js';
 /** Run debugfs on a raw ext4 image (read-only; no mount, no loop device). */
 async function debugfs(raw: string, request: string): Promise<string> {
   const { stdout, stderr, exitCode } = await execa('debugfs', ['-R', request, raw], { reject: false });
-  if (exitCode !== 0 || /: File not found by ext2_lookup|Bad magic number/.test(stderr)) {
+  if (exitCode !== 0 || /: File not found by ext2_lookup|Bad magic number|while trying to open|Filesystem not open/.test(stderr)) {
     throw new LayercheckError('E_BAD_DISK', `cannot read \`${request}\` from ${raw}: ${stderr.trim().split('\n').pop() ?? ''}`, { raw, request });
   }
   return stdout;
@@ -27,11 +27,16 @@ export async function readBootEntryFromRaw(raw: string): Promise<BootEntry> {
 /**
  * Turn an entry into a direct-boot spec, extracting the kernel and initramfs it names into `filesDir`
  * (named by their path under /boot, which ostree derives from their checksum, so a file that exists
- * is the right one). The kernel is the entry's own, uncompressed when it can start through PVH.
+ * is the right one). A file already extracted under that name in one of `reuseDirs` (the disk's own boot
+ * files) is used from there: a deployment that kept its kernel costs no extraction and no decompression.
+ * The kernel is the entry's own, uncompressed when it can start through PVH.
  */
-export async function bootSpecFromEntry(entry: BootEntry, raw: string, filesDir: string, extraCmdline = ''): Promise<BootSpec> {
+export async function bootSpecFromEntry(entry: BootEntry, raw: string, filesDir: string, options: { extraCmdline?: string; reuseDirs?: readonly string[] } = {}): Promise<BootSpec> {
   const extract = async (bootPath: string): Promise<string> => {
-    const local = path.join(filesDir, bootPath.replace(/^\/+/, '').replaceAll('/', '_'));
+    const name = bootPath.replace(/^\/+/, '').replaceAll('/', '_');
+    const reused = (options.reuseDirs ?? []).map((dir) => path.join(dir, name)).find((file) => existsSync(file));
+    if (reused !== undefined) return reused;
+    const local = path.join(filesDir, name);
     if (!existsSync(local)) {
       await mkdir(filesDir, { recursive: true });
       await debugfs(raw, `dump /boot${bootPath} ${local}.tmp`);
@@ -40,7 +45,8 @@ export async function bootSpecFromEntry(entry: BootEntry, raw: string, filesDir:
     return local;
   };
   // qemu starts the uncompressed kernel through its PVH entry when it has one (see pvh-kernel.ts).
-  const spec: BootSpec = { kind: 'direct', kernel: await pvhKernelBeside(await extract(entry.linux)), cmdline: [entry.options, extraCmdline].filter(Boolean).join(' ') };
+  const cmdline = [entry.options, options.extraCmdline].filter(Boolean).join(' ');
+  const spec: BootSpec = { kind: 'direct', kernel: await pvhKernelBeside(await extract(entry.linux)), cmdline };
   if (entry.initrd) spec.initrd = await extract(entry.initrd);
   return spec;
 }
@@ -50,11 +56,11 @@ export async function bootSpecFromEntry(entry: BootEntry, raw: string, filesDir:
  * debugfs reads only raw images, so the qcow2 is first converted to a sparse raw file (~2 s for a
  * 4 GiB disk with 800 MiB used).
  */
-export async function readBootSpecFromQcow2(qcow2: string, workDir: string, filesDir: string): Promise<BootSpec> {
+export async function readBootSpecFromQcow2(qcow2: string, workDir: string, filesDir: string, reuseDirs: readonly string[] = []): Promise<BootSpec> {
   const raw = path.join(workDir, `boot-read-${process.pid}.raw`);
   await execa('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', qcow2, raw]);
   try {
-    return await bootSpecFromEntry(await readBootEntryFromRaw(raw), raw, filesDir);
+    return await bootSpecFromEntry(await readBootEntryFromRaw(raw), raw, filesDir, { reuseDirs });
   } finally {
     await rm(raw, { force: true });
   }

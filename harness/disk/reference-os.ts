@@ -19,10 +19,14 @@ export const REFERENCE_OS = {
    * `net.ifnames=0` keeps the name it configured (udev cannot rename an interface that is up).
    * `cryptomgr.notests`, `ipv6.disable=1`: the kernel's crypto self-tests and IPv6 set-up were ~0.9 s of
    * its 3 s of initcalls under TCG (`initcall_debug`); the harness speaks IPv4 only.
+   * `watchdog_thresh=60`: a soft lockup is reported after 2 × this many seconds of a CPU not scheduling
+   * (20 s by default). A TCG vCPU on a host busy building disks went 26 s unscheduled and the console
+   * watch failed the scenario on a lockup that was the host's; two minutes still catches a real one.
    */
   kargs: [
     'root=LABEL=refos-root', 'rw', 'console=ttyS0', 'quiet', '8250.nr_uarts=1', 'net.ifnames=0',
     'ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off', 'cryptomgr.notests', 'ipv6.disable=1',
+    'watchdog_thresh=60',
   ],
   /** Free space matters: a rebase or upgrade writes a new deployment on the same filesystem. */
   diskSize: '4G',

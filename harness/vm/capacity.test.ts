@@ -2,7 +2,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dir } from 'tmp-promise';
 import { describe, expect, test } from 'vitest';
-import { admits, machineSlots, memAvailableMiB, policyFromEnv, reserveCapacity } from './capacity.js';
+import { admits, machineSlots, memAvailableMiB, policyFromEnv, reserveCapacity, vcpusFromEnv, vcpusPerMachine } from './capacity.js';
 
 const vm = { memoryMiB: 1024, cpus: 2 };
 const twoCores = { memAvailableMiB: 23_000, cores: 2 };
@@ -42,6 +42,22 @@ test('memAvailableMiB reads /proc/meminfo', () => {
 test('E2E_VCPUS_PER_CORE overrides the policy; nonsense is ignored', () => {
   expect(policyFromEnv({ E2E_VCPUS_PER_CORE: '1' }).vcpusPerCore).toBe(1);
   expect(policyFromEnv({ E2E_VCPUS_PER_CORE: 'x' }).vcpusPerCore).toBe(2);
+});
+
+test('vCPUs per machine: the cores shared among the files that run at once, from 1 to 2', () => {
+  expect(vcpusPerMachine(2, 2)).toBe(1);
+  expect(vcpusPerMachine(1, 2)).toBe(2);
+  expect(vcpusPerMachine(3, 2)).toBe(1);
+  expect(vcpusPerMachine(4, 16)).toBe(2);
+  expect(vcpusPerMachine(3, 5)).toBe(1);
+  expect(vcpusPerMachine(0, 1)).toBe(1);
+});
+
+test('E2E_VCPUS: unset is no opinion, anything but an integer from 1 to 64 is refused by name', () => {
+  expect(vcpusFromEnv({})).toBeUndefined();
+  expect(vcpusFromEnv({ E2E_VCPUS: '' })).toBeUndefined();
+  expect(vcpusFromEnv({ E2E_VCPUS: '3' })).toBe(3);
+  for (const bad of ['0', '65', '1.5', 'two']) expect(() => vcpusFromEnv({ E2E_VCPUS: bad })).toThrow(/E2E_VCPUS/);
 });
 
 describe('reserveCapacity', () => {

@@ -71,6 +71,27 @@ export function e2eWorkers(env: Readonly<Record<string, string | undefined>> = p
   return machineSlots({ memoryMiB: 1024, cpus: 2 }, host, policyFromEnv(env));
 }
 
+/** A machine's vCPUs unless it asks otherwise (qemu's `-smp` in harness/vm/args.ts). */
+export const DEFAULT_VCPUS = 2;
+
+/**
+ * vCPUs per machine when `workers` scenario files run at once: the host's cores shared among their
+ * machines, at least 1 and at most DEFAULT_VCPUS. Why: under TCG each vCPU is a host thread, and two
+ * 2-vCPU machines on 2 cores made every scenario ~1.3-1.5× slower than two 1-vCPU ones (issue 8 notes).
+ */
+export function vcpusPerMachine(workers: number, cores: number): number {
+  return Math.max(1, Math.min(DEFAULT_VCPUS, Math.floor(cores / Math.max(1, workers))));
+}
+
+/** `E2E_VCPUS` (an integer from 1 to 64), the vCPUs of a machine that does not ask; undefined if unset. */
+export function vcpusFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number | undefined {
+  const raw = env.E2E_VCPUS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`E2E_VCPUS must be an integer from 1 to 64, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
 /** This host now. */
 export async function hostCapacity(): Promise<HostCapacity> {
   return { memAvailableMiB: memAvailableMiB(await readFile('/proc/meminfo', 'utf8')), cores: os.availableParallelism() };
