@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { findCommand } from '../fixtures/host-packages.js';
+import { guestForwarder } from '../vm/args.js';
 import { AccountingProxy } from './proxy.js';
 
 /** Deterministic, non-repeating-looking bytes. */
@@ -229,12 +230,14 @@ describe('AccountingProxy', () => {
     expect([two?.responseBodyBytes, three?.responseBodyBytes]).toEqual([300, 2000]);
   });
 
-  test.skipIf(!findCommand('nc'))('works through `nc`, as qemu\'s guestfwd connects guests', async () => {
-    const nc = execa('nc', ['127.0.0.1', String(proxy.port)], {
-      input: 'GET /length/500 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\nGET /chunked/70000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\nConnection: close\r\n\r\n',
-      encoding: 'buffer', stripFinalNewline: false, timeout: 10_000, reject: false,
-    });
+  const forwarder = guestForwarder(0)[0] as string;
+
+  test.skipIf(!findCommand(forwarder))("works through qemu's guestfwd forwarder, as guests connect", async () => {
+    const [command, ...args] = guestForwarder(proxy.port) as [string, ...string[]];
+    const nc = execa(command, args, { stdin: 'pipe', encoding: 'buffer', stripFinalNewline: false, timeout: 10_000, reject: false });
     try {
+      nc.stdin.write('GET /length/500 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\nGET /chunked/70000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\nConnection: close\r\n\r\n');
+      // The guest's side stays open, as a guest's does: the server's close of the second response ends it.
       const { stdout } = await nc;
       await proxy.idle();
       const records = proxy.records();
@@ -243,6 +246,21 @@ describe('AccountingProxy', () => {
       expect(stdout.length).toBe((records[0]?.responseWireBytes ?? 0) + (records[1]?.responseWireBytes ?? 0));
     } finally {
       if (nc.pid !== undefined && nc.exitCode === null) process.kill(nc.pid, 'SIGKILL');
+    }
+  });
+
+  test.skipIf(!findCommand(forwarder))('a response the server cuts short ends the guest\'s connection through the forwarder, not a stall', async () => {
+    proxy.inject({ kind: 'reset-after-bytes', bytes: 1000 });
+    const [command, ...args] = guestForwarder(proxy.port) as [string, ...string[]];
+    const fwd = execa(command, args, { stdin: 'pipe', encoding: 'buffer', stripFinalNewline: false, timeout: 10_000, reject: false });
+    try {
+      fwd.stdin.write('GET /length/100000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\n');
+      const { stdout, timedOut } = await fwd; // a stall would last until execa's 10 s timeout
+      expect(timedOut).toBe(false);
+      const response = Buffer.from(stdout);
+      expect(response.subarray(response.indexOf('\r\n\r\n') + 4).length).toBe(1000);
+    } finally {
+      if (fwd.pid !== undefined && fwd.exitCode === null) process.kill(fwd.pid, 'SIGKILL');
     }
   });
 

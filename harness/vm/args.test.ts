@@ -100,7 +100,7 @@ describe('qemuArgs', () => {
     expect(values(args, '-device')).toContain('virtio-net-pci,netdev=net0');
   });
 
-  test('guestfwds use the cmd:nc form, which serves every connection', () => {
+  test('guestfwds use the cmd: form (socat), which serves every connection', () => {
     const args = qemuArgs({
       ...base,
       sshPort: 2222,
@@ -111,14 +111,14 @@ describe('qemuArgs', () => {
     });
     expect(values(args, '-netdev')).toEqual([
       'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,' +
-        'guestfwd=tcp:10.0.2.100:5000-cmd:nc 127.0.0.1 35000,' +
-        'guestfwd=tcp:10.0.2.101:80-cmd:nc 127.0.0.1 35001',
+        'guestfwd=tcp:10.0.2.100:5000-cmd:socat - TCP:127.0.0.1:35000,' +
+        'guestfwd=tcp:10.0.2.101:80-cmd:socat - TCP:127.0.0.1:35001',
     ]);
   });
 
   test('guestfwds alone still get a NIC', () => {
     const args = qemuArgs({ ...base, guestfwds: [{ guestIp: '10.0.2.100', guestPort: 80, hostPort: 8080 }] });
-    expect(values(args, '-netdev')).toEqual(['user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 8080']);
+    expect(values(args, '-netdev')).toEqual(['user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:8080']);
   });
 
   test('QMP listens on a unix socket without waiting for a client', () => {

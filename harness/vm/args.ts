@@ -153,11 +153,22 @@ function networkArgs(sshPort: number | undefined, guestfwds: readonly GuestFwd[]
     check(`guestfwds[${i}].guestIp`, 'an IPv4 address', fwd.guestIp, isIpv4(fwd.guestIp));
     check(`guestfwds[${i}].guestPort`, 'a TCP port (1-65535)', fwd.guestPort, isPort(fwd.guestPort));
     check(`guestfwds[${i}].hostPort`, 'a TCP port (1-65535)', fwd.hostPort, isPort(fwd.hostPort));
-    // The `cmd:` form starts one netcat per connection; `tcp:` serves only the first connection (FACTS.md).
-    netdev.push(`guestfwd=tcp:${fwd.guestIp}:${fwd.guestPort}-cmd:nc 127.0.0.1 ${fwd.hostPort}`);
+    // The `cmd:` form starts one forwarder per connection; `tcp:` serves only the first connection (FACTS.md).
+    // socat, not netcat: when the host server closes its side, socat passes the close on and exits, and
+    // the guest sees it. netcat-openbsd waits for the guest to close first, so a server that ends a
+    // response early (a registry dying mid-blob) looked like a stall and cost the guest its 30 s timeout.
+    netdev.push(`guestfwd=tcp:${fwd.guestIp}:${fwd.guestPort}-cmd:${guestForwarder(fwd.hostPort).join(' ')}`);
   });
   if (netdev.length === 3) return [];
   return ['-netdev', netdev.join(','), '-device', 'virtio-net-pci,netdev=net0'];
+}
+
+/**
+ * The program qemu starts for each guest connection of a guestfwd, its stdin and stdout the guest's side
+ * (words split on spaces by qemu, no shell). socat ends both directions half a second after either ends.
+ */
+export function guestForwarder(hostPort: number): string[] {
+  return ['socat', '-', `TCP:127.0.0.1:${hostPort}`];
 }
 
 /** In qemu's `key=value,...` option strings a literal comma is written twice. */
