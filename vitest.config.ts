@@ -2,11 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { REPORTS_DIR } from './harness/report/metrics.js';
-import { e2eWorkers, vcpusFromEnv, vcpusPerMachine } from './harness/vm/capacity.js';
-
-const workers = e2eWorkers();
-// The host's cores shared among the machines of the files that run at once (E2E_VCPUS overrides).
-const vcpus = vcpusFromEnv() ?? vcpusPerMachine(workers, os.availableParallelism());
+import { e2eVcpus, e2eWorkers } from './harness/vm/capacity.js';
 
 export default defineConfig({
   test: {
@@ -33,8 +29,9 @@ export default defineConfig({
           // Scenario files run at once as far as the host has room for their machines (harness/vm/capacity.ts:
           // every machine start also waits for memory and cores); E2E_WORKERS=1 runs one file at a time.
           fileParallelism: true,
-          maxWorkers: workers,
-          env: { E2E_VCPUS: String(vcpus) },
+          maxWorkers: e2eWorkers(),
+          // The host's cores shared among the machines of the files that run at once (E2E_VCPUS overrides).
+          env: { E2E_VCPUS: String(e2eVcpus()) },
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,
           globalSetup: ['harness/e2e-setup.ts'],

@@ -13,6 +13,7 @@ import { currentTarget } from '../harness/target/index.js';
 import { preflight } from '../harness/target/preflight.js';
 import { formatPruneSummary, pruneCache } from '../harness/util/cache-prune.js';
 import { LayercheckError } from '../harness/util/errors.js';
+import { e2eVcpus } from '../harness/vm/capacity.js';
 
 const args = process.argv.slice(2);
 const dry = args.includes('--dry-run');
@@ -20,6 +21,7 @@ if (dry) process.env.E2E_DRY_RUN = '1';
 
 try {
   if (dry || process.env.E2E_DRY_RUN === '1') {
+    process.env.E2E_VCPUS = String(e2eVcpus()); // the machines' -smp, as the e2e project gives it
     const dir = path.join(os.tmpdir(), 'layercheck-dry-run');
     await dryRun(currentTarget(), SCENARIO_PLANS, dir, (line) => process.stdout.write(`${line}\n`));
     process.exit(0);

@@ -2,7 +2,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dir } from 'tmp-promise';
 import { describe, expect, test } from 'vitest';
-import { admits, machineSlots, memAvailableMiB, policyFromEnv, reserveCapacity, vcpusFromEnv, vcpusPerMachine } from './capacity.js';
+import { admits, machineSlots, memAvailableMiB, policyFromEnv, reserveCapacity, e2eVcpus, vcpusFromEnv, vcpusPerMachine } from './capacity.js';
 
 const vm = { memoryMiB: 1024, cpus: 2 };
 const twoCores = { memAvailableMiB: 23_000, cores: 2 };
@@ -58,6 +58,11 @@ test('E2E_VCPUS: unset is no opinion, anything but an integer from 1 to 64 is re
   expect(vcpusFromEnv({ E2E_VCPUS: '' })).toBeUndefined();
   expect(vcpusFromEnv({ E2E_VCPUS: '3' })).toBe(3);
   for (const bad of ['0', '65', '1.5', 'two']) expect(() => vcpusFromEnv({ E2E_VCPUS: bad })).toThrow(/E2E_VCPUS/);
+});
+
+test("an e2e run's vCPUs: E2E_VCPUS if set, else the cores shared among E2E_WORKERS", () => {
+  expect(e2eVcpus({ E2E_VCPUS: '3', E2E_WORKERS: '1000' })).toBe(3);
+  expect(e2eVcpus({ E2E_WORKERS: '1000' })).toBe(1);
 });
 
 describe('reserveCapacity', () => {

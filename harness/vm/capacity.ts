@@ -83,6 +83,11 @@ export function vcpusPerMachine(workers: number, cores: number): number {
   return Math.max(1, Math.min(DEFAULT_VCPUS, Math.floor(cores / Math.max(1, workers))));
 }
 
+/** The vCPUs of each machine of an e2e run (the e2e project's config and the dry run): `E2E_VCPUS`, else vcpusPerMachine. */
+export function e2eVcpus(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  return vcpusFromEnv(env) ?? vcpusPerMachine(e2eWorkers(env), os.availableParallelism());
+}
+
 /** `E2E_VCPUS` (an integer from 1 to 64), the vCPUs of a machine that does not ask; undefined if unset. */
 export function vcpusFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number | undefined {
   const raw = env.E2E_VCPUS;
