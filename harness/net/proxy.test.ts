@@ -234,18 +234,18 @@ describe('AccountingProxy', () => {
 
   test.skipIf(!findCommand(forwarder))("works through qemu's guestfwd forwarder, as guests connect", async () => {
     const [command, ...args] = guestForwarder(proxy.port) as [string, ...string[]];
-    const nc = execa(command, args, { stdin: 'pipe', encoding: 'buffer', stripFinalNewline: false, timeout: 10_000, reject: false });
+    const fwd = execa(command, args, { stdin: 'pipe', encoding: 'buffer', stripFinalNewline: false, timeout: 10_000, reject: false });
     try {
-      nc.stdin.write('GET /length/500 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\nGET /chunked/70000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\nConnection: close\r\n\r\n');
+      fwd.stdin.write('GET /length/500 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\nGET /chunked/70000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\nConnection: close\r\n\r\n');
       // The guest's side stays open, as a guest's does: the server's close of the second response ends it.
-      const { stdout } = await nc;
+      const { stdout } = await fwd;
       await proxy.idle();
       const records = proxy.records();
       expect(records.map((r) => [r.status, r.responseBodyBytes])).toEqual([[200, 500], [200, 70_000]]);
       expect(records[0]?.connection).toBe(records[1]?.connection);
       expect(stdout.length).toBe((records[0]?.responseWireBytes ?? 0) + (records[1]?.responseWireBytes ?? 0));
     } finally {
-      if (nc.pid !== undefined && nc.exitCode === null) process.kill(nc.pid, 'SIGKILL');
+      if (fwd.pid !== undefined && fwd.exitCode === null) process.kill(fwd.pid, 'SIGKILL');
     }
   });
 
