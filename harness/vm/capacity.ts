@@ -77,7 +77,7 @@ export const DEFAULT_VCPUS = 2;
 /**
  * vCPUs per machine when `workers` scenario files run at once: the host's cores shared among their
  * machines, at least 1 and at most DEFAULT_VCPUS. Why: under TCG each vCPU is a host thread, and two
- * 2-vCPU machines on 2 cores made every scenario ~1.3-1.5× slower than two 1-vCPU ones (issue 8 notes).
+ * 2-vCPU machines on 2 cores made the scenarios 1.1-1.45× slower than two 1-vCPU ones (issue 8 notes).
  */
 export function vcpusPerMachine(workers: number, cores: number): number {
   return Math.max(1, Math.min(DEFAULT_VCPUS, Math.floor(cores / Math.max(1, workers))));
