@@ -232,36 +232,37 @@ describe('AccountingProxy', () => {
 
   const forwarder = guestForwarder(0)[0] as string;
 
-  test.skipIf(!findCommand(forwarder))("works through qemu's guestfwd forwarder, as guests connect", async () => {
-    const [command, ...args] = guestForwarder(proxy.port) as [string, ...string[]];
+  /**
+   * Send `requests` through the forwarder qemu would start for a guest connection, the guest's side left
+   * open as a guest's is: what came back once the forwarder ended (or was stopped after 10 s).
+   */
+  async function throughForwarder(port: number, requests: string): Promise<{ stdout: Uint8Array; timedOut: boolean }> {
+    const [command, ...args] = guestForwarder(port) as [string, ...string[]];
     const fwd = execa(command, args, { stdin: 'pipe', encoding: 'buffer', stripFinalNewline: false, timeout: 10_000, reject: false });
     try {
-      fwd.stdin.write('GET /length/500 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\nGET /chunked/70000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\nConnection: close\r\n\r\n');
-      // The guest's side stays open, as a guest's does: the server's close of the second response ends it.
-      const { stdout } = await fwd;
-      await proxy.idle();
-      const records = proxy.records();
-      expect(records.map((r) => [r.status, r.responseBodyBytes])).toEqual([[200, 500], [200, 70_000]]);
-      expect(records[0]?.connection).toBe(records[1]?.connection);
-      expect(stdout.length).toBe((records[0]?.responseWireBytes ?? 0) + (records[1]?.responseWireBytes ?? 0));
+      fwd.stdin.write(requests);
+      return await fwd;
     } finally {
       if (fwd.pid !== undefined && fwd.exitCode === null) process.kill(fwd.pid, 'SIGKILL');
     }
+  }
+
+  test.skipIf(!findCommand(forwarder))("works through qemu's guestfwd forwarder, as guests connect", async () => {
+    // The server's close of the second response ends the exchange.
+    const { stdout } = await throughForwarder(proxy.port, 'GET /length/500 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\nGET /chunked/70000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\nConnection: close\r\n\r\n');
+    await proxy.idle();
+    const records = proxy.records();
+    expect(records.map((r) => [r.status, r.responseBodyBytes])).toEqual([[200, 500], [200, 70_000]]);
+    expect(records[0]?.connection).toBe(records[1]?.connection);
+    expect(stdout.length).toBe((records[0]?.responseWireBytes ?? 0) + (records[1]?.responseWireBytes ?? 0));
   });
 
   test.skipIf(!findCommand(forwarder))('a response the server cuts short ends the guest\'s connection through the forwarder, not a stall', async () => {
     proxy.inject({ kind: 'reset-after-bytes', bytes: 1000 });
-    const [command, ...args] = guestForwarder(proxy.port) as [string, ...string[]];
-    const fwd = execa(command, args, { stdin: 'pipe', encoding: 'buffer', stripFinalNewline: false, timeout: 10_000, reject: false });
-    try {
-      fwd.stdin.write('GET /length/100000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\n');
-      const { stdout, timedOut } = await fwd; // a stall would last until execa's 10 s timeout
-      expect(timedOut).toBe(false);
-      const response = Buffer.from(stdout);
-      expect(response.subarray(response.indexOf('\r\n\r\n') + 4).length).toBe(1000);
-    } finally {
-      if (fwd.pid !== undefined && fwd.exitCode === null) process.kill(fwd.pid, 'SIGKILL');
-    }
+    const { stdout, timedOut } = await throughForwarder(proxy.port, 'GET /length/100000 HTTP/1.1\r\nHost: 10.0.2.101:5000\r\n\r\n');
+    expect(timedOut).toBe(false); // a stall would last until the 10 s timeout
+    const response = Buffer.from(stdout);
+    expect(response.subarray(response.indexOf('\r\n\r\n') + 4).length).toBe(1000);
   });
 
   test('streams request bodies and counts them', async () => {

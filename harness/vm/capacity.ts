@@ -68,7 +68,7 @@ export function e2eWorkers(env: Readonly<Record<string, string | undefined>> = p
   const forced = Number(env.E2E_WORKERS);
   if (Number.isInteger(forced) && forced >= 1) return forced;
   const host = { memAvailableMiB: memAvailableMiB(readFileSync('/proc/meminfo', 'utf8')), cores: os.availableParallelism() };
-  return machineSlots({ memoryMiB: 1024, cpus: 2 }, host, policyFromEnv(env));
+  return machineSlots({ memoryMiB: 1024, cpus: DEFAULT_VCPUS }, host, policyFromEnv(env));
 }
 
 /** A machine's vCPUs unless it asks otherwise (qemu's `-smp` in harness/vm/args.ts). */
