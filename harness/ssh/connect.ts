@@ -83,6 +83,9 @@ export function connectOnce(target: SshTarget, pinned: ParsedKey, options: Conne
         port: target.port,
         username: target.username,
         privateKey: target.privateKey,
+        // Straight to the key: ssh2's default asks for `none` first, a round trip through sshd's monitor
+        // that costs the guest CPU it lacks during boot.
+        authHandler: ['publickey'],
         readyTimeout: readyTimeoutMs,
         debug: (line: string) => {
           if (REMOTE_IDENT.test(line)) identified = true;
