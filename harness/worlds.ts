@@ -53,6 +53,12 @@ export class RegistryWorld implements AsyncDisposable {
     return { ...REFERENCE_OS.registry, hostPort: this.proxy.port };
   }
 
+  /** What a pull of these derived-image blobs costs on the wire: their sizes, summed; NaN for a digest it lacks. */
+  derivedLayerBytes(digests: readonly string[]): number {
+    const layers = this.derived.image.manifest.layers;
+    return digests.reduce((n, d) => n + (layers.find((l) => l.digest === d)?.size ?? Number.NaN), 0);
+  }
+
   /** The image reference a guest rebases to, e.g. `ostree-unverified-registry:10.0.2.101:5000/refos:derived`. */
   guestImage(tag: string): string {
     return guestImageReference(tag);

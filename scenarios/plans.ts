@@ -35,7 +35,7 @@ export const SCENARIO_PLANS: readonly ScenarioPlan[] = [
     }],
   },
   {
-    file: 'rebase-derived.e2e.ts',
+    file: 'rebase-legacy.e2e.ts',
     title: 'legacy disk: without layer refs the same rebase downloads every layer',
     needs: ['reference-content'],
     machines: [{ name: 'rebase-legacy', disk: { layerRefs: 'drop' }, forwards: ['registry'], steps: ['refs', { rebase: 'derived-image' }] }],
@@ -70,7 +70,7 @@ export const SCENARIO_PLANS: readonly ScenarioPlan[] = [
     machines: [{ name: 'upgrade-seed-no-gc', disk: { deployedCommit: 'ostree' }, forwards: ['ostree'], steps: ['upgrade', 'refs'] }],
   },
   {
-    file: 'upgrade-prunes.e2e.ts',
+    file: 'upgrade-from-derived.e2e.ts',
     title: 'via the derived image and back to the ostree ref: layer refs go with the last deployment that names them',
     needs: ['reference-content'],
     machines: [{

@@ -1,8 +1,8 @@
 /**
  * The seed's promise, measured on the wire: because the disk keeps its layer refs, rebasing to an image
- * derived from it downloads only what the derived image added (plus manifest and config). The legacy
- * disk, without layer refs, downloads every layer: the price the seed PR saved. Bad content and a
- * registry dying mid-pull fail cleanly and leave the machine booting what it had.
+ * derived from it downloads only what the derived image added (plus manifest and config); the legacy
+ * disk's rebase, which downloads every layer, is rebase-legacy.e2e.ts. Bad content and a registry dying
+ * mid-pull fail cleanly and leave the machine booting what it had.
  * Needs the reference OS content (the derived image is built on the reference image): skipped elsewhere.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -24,8 +24,7 @@ describe('rebase-derived', () => {
   });
 
   const derivedLayers = () => world.derived.image.manifest.layers;
-  const sizeOf = (digest: string) => derivedLayers().find((l) => l.digest === digest)?.size ?? Number.NaN;
-  const sum = (digests: readonly string[]) => digests.reduce((n, d) => n + sizeOf(d), 0);
+  const sum = (digests: readonly string[]) => world.derivedLayerBytes(digests);
 
   scenario('default disk: only the layer the disk lacked crosses the wire', async ({ needs, disk, boot, driver, metric }) => {
     needs('reference-content');
@@ -68,27 +67,6 @@ describe('rebase-derived', () => {
     metric('rebase.derived.bytes', measured, 'bytes');
     metric('rebase.derived.floor.bytes', floor, 'bytes');
     metric('rebase.derived.ms', rebaseMs, 'ms');
-  });
-
-  scenario('legacy disk: without layer refs the same rebase downloads every layer', async ({ needs, disk, boot, driver, metric }) => {
-    needs('reference-content');
-    const machine = await boot(await disk({ layerRefs: 'drop' }), 'rebase-legacy', { from: 'saved-state', guestfwds: [world.guestfwd] });
-    const updater = driver(machine);
-    expect((await updater.refs()).layers).toEqual([]);
-
-    world.proxy.reset();
-    const update = await updater.rebase(world.guestImage('derived'));
-    await attachCommandOutput('updater: rebase to the derived image', update.result);
-    await attachProxyRequests('registry requests of the rebase', world.proxy);
-    expect(update.ok, update.result.stderr).toBe(true);
-
-    const all = derivedLayers().map((l) => l.digest);
-    const manifest = world.derived.image;
-    expect([...world.proxy.bytesByBlob().keys()].sort()).toEqual([...all, manifest.configDigest].sort());
-    const measured = world.proxy.totalBytes();
-    expect(measured).toBe(sum(all) + manifest.manifest.config.size + manifest.manifestBytes.length);
-    expect(update.layers?.needed).toBe(all.length);
-    metric('rebase.derived.legacy.bytes', measured, 'bytes');
   });
 
   scenario('a registry that dies mid-pull: a clear error, nothing staged, the machine boots what it had', async ({ needs, disk, boot, driver }) => {

@@ -18,7 +18,7 @@ import { layerRef } from '../harness/ostree/index.js';
 import { AssertionFailure } from '../harness/ssh/errors.js';
 import { currentTarget } from '../harness/target/index.js';
 import { attachCommandOutput, attachProxyRequests, scenario, snapshotRefs } from '../harness/testing.js';
-import { OstreeWorld, RegistryWorld } from '../harness/worlds.js';
+import { OstreeWorld } from '../harness/worlds.js';
 
 /**
  * Upper bound of the pull as a multiple of (changed file bytes + new metadata objects). The content objects
@@ -30,14 +30,11 @@ const PULL_BOUND_FACTOR = 1.25;
 
 describe('upgrade-prunes', () => {
   let ostreeWorld: OstreeWorld;
-  let registryWorld: RegistryWorld;
   beforeAll(async () => {
     if (currentTarget().whyNot('reference-content') !== undefined) return; // each scenario skips, saying why
     ostreeWorld = await OstreeWorld.start();
-    registryWorld = await RegistryWorld.start();
   });
   afterAll(async () => {
-    await registryWorld?.dispose();
     await ostreeWorld?.dispose();
   });
 
@@ -110,34 +107,5 @@ describe('upgrade-prunes', () => {
     expect(failure).toBeInstanceOf(AssertionFailure);
     const message = (failure as Error).message;
     for (const digest of layers) expect(message).toContain(layerRef(digest));
-  });
-
-  scenario('via the derived image and back to the ostree ref: layer refs go with the last deployment that names them', async ({ needs, disk, boot, driver }) => {
-    needs('reference-content');
-    const machine = await boot(await disk(), 'upgrade-from-derived', { from: 'saved-state', guestfwds: [ostreeWorld.guestfwd, registryWorld.guestfwd] });
-    const updater = driver(machine);
-    const derivedLayers = registryWorld.derived.image.manifest.layers.map((l) => l.digest).sort();
-
-    const toImage = await updater.rebase(registryWorld.guestImage('derived'));
-    await attachCommandOutput('updater: rebase to the derived image', toImage.result);
-    expect(toImage.ok, toImage.result.stderr).toBe(true);
-    await updater.reboot();
-    expect((await updater.booted()).containerImageDigest).toBe(registryWorld.derived.image.manifestDigest);
-
-    const toOstree = await updater.rebase(ostreeWorld.refspec);
-    await attachCommandOutput('updater: rebase to the ostree ref', toOstree.result);
-    expect(toOstree.ok, toOstree.result.stderr).toBe(true);
-    expect((await updater.staged())?.checksum).toBe(ostreeWorld.update.commit);
-    // The booted container deployment still names its layers: ostree-rs-ext keeps them, as it must.
-    expect((await snapshotRefs(machine, 'right after staging')).layers.sort()).toEqual(derivedLayers);
-
-    await updater.reboot();
-    expect(await updater.bootedCommit()).toBe(ostreeWorld.update.commit);
-    expect((await snapshotRefs(machine, 'after reboot (derived is the rollback)')).layers.sort()).toEqual(derivedLayers);
-
-    const cleanup = await updater.cleanupRollback();
-    await attachCommandOutput('updater: cleanup -r', cleanup.result);
-    expect(cleanup.ok, cleanup.result.stderr).toBe(true);
-    assertNoContainerRefs(machine.name, await snapshotRefs(machine, 'after removing the rollback'), 'after removing the rollback');
   });
 });

@@ -59,8 +59,8 @@ export const RECENT_MS = 24 * 60 * 60_000;
 
 /**
  * One e2e run resolves one debian, rootfs, image, derived and update entry, four disks (default, legacy,
- * keep-merged, seed: bin/fixtures.ts) and saved states of three of them per machine shape (rebase-derived:
- * default, legacy; upgrade-prunes: seed, default; bench adds its own). Keeping twice that is the current
+ * keep-merged, seed: bin/fixtures.ts) and saved states of three of them per machine shape (the rebase files:
+ * default, legacy; the upgrade files: seed, default; bench adds its own). Keeping twice that is the current
  * version and the previous one, so that going back one commit or branch rebuilds nothing.
  */
 export const DEFAULT_POLICY: PrunePolicy = {
