@@ -4,7 +4,7 @@
  *   --boots N            boots (and restores) to take the median of (default 5)
  *   --skip-cold          do not rebuild the fixtures in an empty cache
  *   --only-saved-state   measure only the saved-state restores
- *   --suite              also time the mission suite (create-disk, rebase-*, upgrade-*) warm,
+ *   --suite              also time the mission suite (create-disk*, rebase-*, upgrade-*) warm,
  *                        and, unless --skip-cold, cold (an empty cache: every fixture built, .debs reused)
  * The host's load average is printed beside the timings: under TCG they share the CPU with everything else.
  */
@@ -33,7 +33,7 @@ const boots = Number(values.boots);
 const onlySavedState = values['only-saved-state'];
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MISSION_SUITE = [
-  'scenarios/create-disk.e2e.ts', 'scenarios/rebase-derived.e2e.ts', 'scenarios/rebase-legacy.e2e.ts',
+  'scenarios/create-disk.e2e.ts', 'scenarios/create-disk-variants.e2e.ts', 'scenarios/rebase-derived.e2e.ts', 'scenarios/rebase-legacy.e2e.ts',
   'scenarios/upgrade-prunes.e2e.ts', 'scenarios/upgrade-from-derived.e2e.ts',
 ];
 await ensureHostTools();

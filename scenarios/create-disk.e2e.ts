@@ -1,8 +1,8 @@
 /**
  * The seed's first claim (coreos-assembler PR 3359): a disk built from a container image keeps one
  * ostree ref per image layer and drops the merged image ref, and the deployed commit still knows
- * which image it came from. The legacy and keep-merged disks show each assertion can fail.
- * Runs on every target; the two variants need a builder (skipped for a finished E2E_DISK).
+ * which image it came from. The legacy and keep-merged disks (create-disk-variants.e2e.ts) show each
+ * assertion can fail. Runs on every target.
  */
 import { describe, expect } from 'vitest';
 import { scenario, snapshotRefs } from '../harness/testing.js';
@@ -40,25 +40,5 @@ describe('create-disk', () => {
     // The machine wrote only to its overlay: the base disk is byte for byte what the builder made.
     await machine.dispose();
     expect(await sha256File(base.qcow2)).toBe(baseChecksum);
-  });
-
-  scenario('legacy disk (before the seed PR): no layer refs at all', async ({ disk, boot, driver }) => {
-    const legacy = await disk({ layerRefs: 'drop' });
-    const machine = await boot(legacy, 'create-legacy');
-    const guest = driver(machine);
-
-    const refs = await snapshotRefs(guest.shell, 'booted legacy disk');
-    expect(refs.layers).toEqual([]);
-    expect(refs.images).toEqual([]);
-    // The deployed commit is the same merged commit: only the refs differ.
-    expect(await guest.commitMetadata(await guest.bootedCommit(), 'ostree.manifest-digest')).toBe(legacy.image?.manifestDigest);
-  });
-
-  scenario('keep-merged disk: the merged image ref is there', async ({ disk, boot, driver }) => {
-    const merged = await disk({ mergedRef: 'keep' });
-    const machine = await boot(merged, 'create-keep-merged');
-    const refs = await snapshotRefs(driver(machine).shell, 'booted keep-merged disk');
-    expect(refs.images).toEqual([merged.image?.reference]);
-    expect([...refs.layers].sort()).toEqual([...(merged.image?.layers ?? [])].sort());
   });
 });

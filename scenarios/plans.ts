@@ -15,12 +15,12 @@ export const SCENARIO_PLANS: readonly ScenarioPlan[] = [
     machines: [{ name: 'create-default', steps: readImageOfBootedCommit }],
   },
   {
-    file: 'create-disk.e2e.ts',
+    file: 'create-disk-variants.e2e.ts',
     title: 'legacy disk (before the seed PR): no layer refs at all',
     machines: [{ name: 'create-legacy', disk: { layerRefs: 'drop' }, steps: ['refs', 'bootedCommit', { commitMetadata: 'ostree.manifest-digest' }] }],
   },
   {
-    file: 'create-disk.e2e.ts',
+    file: 'create-disk-variants.e2e.ts',
     title: 'keep-merged disk: the merged image ref is there',
     machines: [{ name: 'create-keep-merged', disk: { mergedRef: 'keep' }, steps: ['refs'] }],
   },
