@@ -10,7 +10,7 @@ vi.mock('allure-js-commons', () => ({
 }));
 
 const { enableAllure } = await import('./report/allure.js');
-const { attachCommandOutput, attachProxyRequests, attachRefs, formatRefs, stepWithRefs } = await import('./testing.js');
+const { attachCommandOutput, attachProxyRequests, attachRefs, formatRefs, stepWithRefs, worldsForFile } = await import('./testing.js');
 
 const LAYER = 'ostree/container/blob/sha256_3A_2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae';
 const REFS = `ostree/1/1/0\n${LAYER}\nrefos:refos/x86_64/stable\n`;
@@ -66,5 +66,29 @@ describe('scenario report helpers', () => {
       'ostree refs: rebase-default, before rebase to the derived image',
       'ostree refs: rebase-default, after rebase to the derived image',
     ]);
+  });
+});
+
+describe('worldsForFile', () => {
+  const events: string[] = [];
+  const world = (name: string) => ({
+    dispose: async () => {
+      events.push(`dispose ${name}`);
+    },
+  });
+
+  describe('a scenario file with two worlds', () => {
+    worldsForFile(async (keep) => {
+      events.push('start');
+      keep(world('ostree'));
+      keep(world('registry'));
+    });
+    it('has them started before its scenarios', () => {
+      expect(events).toEqual(['start']);
+    });
+  });
+
+  it('disposes of them after the scenarios, the last started first', () => {
+    expect(events).toEqual(['start', 'dispose registry', 'dispose ostree']);
   });
 });

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { test as base } from 'vitest';
+import { afterAll, test as base, beforeAll } from 'vitest';
 import type { DiskOptions } from './disk/types.js';
 import type { UpdateDriver } from './guest/index.js';
 import { OstreeDriver } from './guest/ostree-driver.js';
@@ -201,4 +201,29 @@ async function attachConsoleLog(name: string, file: string, offset: number): Pro
   } catch (error) {
     await attachText(`${name}: serial console`, `could not read ${file}: ${(error as Error).message}\n`);
   }
+}
+
+/** A host-side service a scenario file's guests reach (harness/worlds.ts). */
+interface World {
+  dispose(): Promise<void>;
+}
+
+/**
+ * Start a scenario file's worlds before its scenarios (unless the target lacks the reference content
+ * they are built from: each scenario then skips, saying why) and dispose of them after, last started
+ * first. `start` passes every world it starts through `keep`, so that one started before a failing
+ * second is still disposed of.
+ */
+export function worldsForFile(start: (keep: <W extends World>(world: W) => W) => Promise<void>): void {
+  const started: World[] = [];
+  beforeAll(async () => {
+    if (currentTarget().whyNot('reference-content') !== undefined) return;
+    await start((world) => {
+      started.push(world);
+      return world;
+    });
+  });
+  afterAll(async () => {
+    for (const world of started.reverse()) await world.dispose();
+  });
 }

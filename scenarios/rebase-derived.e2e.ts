@@ -5,22 +5,17 @@
  * mid-pull fail cleanly and leave the machine booting what it had.
  * Needs the reference OS content (the derived image is built on the reference image): skipped elsewhere.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { derivedLine } from '../harness/oci/derive.js';
 import { DERIVED_SEED } from '../harness/fixtures/derived.js';
 import { layerRef } from '../harness/ostree/index.js';
-import { attachCommandOutput, attachProxyRequests, scenario, snapshotRefs } from '../harness/testing.js';
-import { currentTarget } from '../harness/target/index.js';
+import { attachCommandOutput, attachProxyRequests, scenario, snapshotRefs, worldsForFile } from '../harness/testing.js';
 import { RegistryWorld } from '../harness/worlds.js';
 
 describe('rebase-derived', () => {
-  let world: RegistryWorld;
-  beforeAll(async () => {
-    if (currentTarget().whyNot('reference-content') !== undefined) return; // each scenario skips, saying why
-    world = await RegistryWorld.start();
-  });
-  afterAll(async () => {
-    await world?.dispose();
+  let world!: RegistryWorld;
+  worldsForFile(async (keep) => {
+    world = keep(await RegistryWorld.start());
   });
 
   const derivedLayers = () => world.derived.image.manifest.layers;

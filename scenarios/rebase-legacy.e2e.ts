@@ -5,19 +5,14 @@
  * scenarios, into its parallel workers.
  * Needs the reference OS content (the derived image is built on the reference image): skipped elsewhere.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { attachCommandOutput, attachProxyRequests, scenario } from '../harness/testing.js';
-import { currentTarget } from '../harness/target/index.js';
+import { describe, expect } from 'vitest';
+import { attachCommandOutput, attachProxyRequests, scenario, worldsForFile } from '../harness/testing.js';
 import { RegistryWorld } from '../harness/worlds.js';
 
 describe('rebase-legacy', () => {
-  let world: RegistryWorld;
-  beforeAll(async () => {
-    if (currentTarget().whyNot('reference-content') !== undefined) return; // each scenario skips, saying why
-    world = await RegistryWorld.start();
-  });
-  afterAll(async () => {
-    await world?.dispose();
+  let world!: RegistryWorld;
+  worldsForFile(async (keep) => {
+    world = keep(await RegistryWorld.start());
   });
 
   const derivedLayers = () => world.derived.image.manifest.layers;

@@ -7,23 +7,17 @@
  * Needs the reference OS content (the update commit and the derived image are built on the reference
  * image): skipped elsewhere.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { assertNoContainerRefs } from '../harness/checks.js';
-import { attachCommandOutput, scenario, snapshotRefs } from '../harness/testing.js';
-import { currentTarget } from '../harness/target/index.js';
+import { attachCommandOutput, scenario, snapshotRefs, worldsForFile } from '../harness/testing.js';
 import { OstreeWorld, RegistryWorld } from '../harness/worlds.js';
 
 describe('upgrade-from-derived', () => {
-  let ostreeWorld: OstreeWorld;
-  let registryWorld: RegistryWorld;
-  beforeAll(async () => {
-    if (currentTarget().whyNot('reference-content') !== undefined) return; // each scenario skips, saying why
-    ostreeWorld = await OstreeWorld.start();
-    registryWorld = await RegistryWorld.start();
-  });
-  afterAll(async () => {
-    await registryWorld?.dispose();
-    await ostreeWorld?.dispose();
+  let ostreeWorld!: OstreeWorld;
+  let registryWorld!: RegistryWorld;
+  worldsForFile(async (keep) => {
+    ostreeWorld = keep(await OstreeWorld.start());
+    registryWorld = keep(await RegistryWorld.start());
   });
 
   scenario('via the derived image and back to the ostree ref: layer refs go with the last deployment that names them', async ({ needs, disk, boot, driver }) => {

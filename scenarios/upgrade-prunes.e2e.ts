@@ -7,7 +7,7 @@
  * CoreOS shipped) loses its layer refs at once, and a container deployment keeps them until it is gone.
  * Needs the reference OS content (the update commit is built on the reference image): skipped elsewhere.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { assertNoContainerRefs } from '../harness/checks.js';
 import { SEED_DISK_OPTIONS } from '../harness/disk/index.js';
 import { repoObjectBytes } from '../harness/fixtures/commit-diff.js';
@@ -16,8 +16,7 @@ import { UPDATE_VERSION } from '../harness/fixtures/update-commit.js';
 import { referenceUpdater } from '../harness/guest/index.js';
 import { layerRef } from '../harness/ostree/index.js';
 import { AssertionFailure } from '../harness/ssh/errors.js';
-import { currentTarget } from '../harness/target/index.js';
-import { attachCommandOutput, attachProxyRequests, scenario, snapshotRefs } from '../harness/testing.js';
+import { attachCommandOutput, attachProxyRequests, scenario, snapshotRefs, worldsForFile } from '../harness/testing.js';
 import { OstreeWorld } from '../harness/worlds.js';
 
 /**
@@ -29,13 +28,9 @@ import { OstreeWorld } from '../harness/worlds.js';
 const PULL_BOUND_FACTOR = 1.25;
 
 describe('upgrade-prunes', () => {
-  let ostreeWorld: OstreeWorld;
-  beforeAll(async () => {
-    if (currentTarget().whyNot('reference-content') !== undefined) return; // each scenario skips, saying why
-    ostreeWorld = await OstreeWorld.start();
-  });
-  afterAll(async () => {
-    await ostreeWorld?.dispose();
+  let ostreeWorld!: OstreeWorld;
+  worldsForFile(async (keep) => {
+    ostreeWorld = keep(await OstreeWorld.start());
   });
 
   scenario('seed disk: upgrade to a plain commit prunes every layer ref at staging and fetches only what changed', async ({ needs, disk, boot, driver, metric }) => {
