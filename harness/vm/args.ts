@@ -1,6 +1,6 @@
 import { InvalidOptionError } from './errors.js';
 import type { Accel, BootSpec, FwCfgEntry, GuestFwd } from './types.js';
-import { DEFAULT_VCPUS } from './capacity.js';
+import { DEFAULT_MEMORY_MIB, DEFAULT_VCPUS } from './capacity.js';
 
 export interface QemuDisk {
   /** The image qemu writes to: a machine's private qcow2 overlay, never a shared base. */
@@ -54,7 +54,7 @@ const MAX_FW_CFG_NAME = 55;
  * only through the forwards listed, so nothing in a scenario depends on the host's network.
  */
 export function qemuArgs(options: QemuOptions): string[] {
-  const { name, accel, memoryMiB = 1024, cpus = DEFAULT_VCPUS, disk, boot, sshPort, guestfwds = [], qmpSocket, fwCfg = [], extraArgs = [], incomingFd } = options;
+  const { name, accel, memoryMiB = DEFAULT_MEMORY_MIB, cpus = DEFAULT_VCPUS, disk, boot, sshPort, guestfwds = [], qmpSocket, fwCfg = [], extraArgs = [], incomingFd } = options;
   check('name', 'letters, digits, `.`, `_` or `-` (at most 64)', name, typeof name === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name));
   check('accel', "'kvm' or 'tcg'", accel, accel === 'kvm' || accel === 'tcg');
   check('memoryMiB', 'an integer from 128', memoryMiB, Number.isInteger(memoryMiB) && memoryMiB >= 128);

@@ -68,11 +68,14 @@ export function e2eWorkers(env: Readonly<Record<string, string | undefined>> = p
   const forced = Number(env.E2E_WORKERS);
   if (Number.isInteger(forced) && forced >= 1) return forced;
   const host = { memAvailableMiB: memAvailableMiB(readFileSync('/proc/meminfo', 'utf8')), cores: os.availableParallelism() };
-  return machineSlots({ memoryMiB: 1024, cpus: DEFAULT_VCPUS }, host, policyFromEnv(env));
+  return machineSlots({ memoryMiB: DEFAULT_MEMORY_MIB, cpus: DEFAULT_VCPUS }, host, policyFromEnv(env));
 }
 
 /** A machine's vCPUs unless it asks otherwise (qemu's `-smp` in harness/vm/args.ts). */
 export const DEFAULT_VCPUS = 2;
+
+/** A machine's memory unless it asks otherwise (qemu's `-m` in harness/vm/args.ts). */
+export const DEFAULT_MEMORY_MIB = 1024;
 
 /**
  * vCPUs per machine when `workers` scenario files run at once: the host's cores shared among their

@@ -17,7 +17,7 @@ import { type MachineOptions, type SavedState, SSHD_READY_PATTERN } from './mach
 import { createOverlay } from './overlay.js';
 import type { QmpClient } from './qmp.js';
 import { type QemuProcess, exitWithin } from './qemu-process.js';
-import { DEFAULT_VCPUS, reserveCapacity } from './capacity.js';
+import { DEFAULT_MEMORY_MIB, DEFAULT_VCPUS, reserveCapacity } from './capacity.js';
 import { type Reapable, register } from './registry.js';
 import { type MigrationStatus, migrationVerdict, openGuestConnections, saveUri } from './saved-state.js';
 import { waitUntil } from '../util/wait.js';
@@ -82,7 +82,7 @@ export class Machine implements AsyncDisposable {
       const reapable = register(name);
       let machine: Machine | undefined;
       // Wait for room on this host first (memory and cores, counting every layercheck process's machines).
-      const releaseCapacity = await reserveCapacity(name, { memoryMiB: options.memoryMiB ?? 1024, cpus: options.cpus ?? DEFAULT_VCPUS });
+      const releaseCapacity = await reserveCapacity(name, { memoryMiB: options.memoryMiB ?? DEFAULT_MEMORY_MIB, cpus: options.cpus ?? DEFAULT_VCPUS });
       try {
         const temp = await dir({ prefix: `layercheck-${name}-`, unsafeCleanup: true });
         reapable.entry.tempDir = temp.path;
