@@ -15,9 +15,6 @@ describe('rebase-legacy', () => {
     world = keep(await RegistryWorld.start());
   });
 
-  const derivedLayers = () => world.derived.image.manifest.layers;
-  const sum = (digests: readonly string[]) => world.derivedLayerBytes(digests);
-
   scenario('legacy disk: without layer refs the same rebase downloads every layer', async ({ needs, disk, boot, driver, metric }) => {
     needs('reference-content');
     const machine = await boot(await disk({ layerRefs: 'drop' }), 'rebase-legacy', { from: 'saved-state', guestfwds: [world.guestfwd] });
@@ -30,11 +27,11 @@ describe('rebase-legacy', () => {
     await attachProxyRequests('registry requests of the rebase', world.proxy);
     expect(update.ok, update.result.stderr).toBe(true);
 
-    const all = derivedLayers().map((l) => l.digest);
+    const all = world.derived.image.manifest.layers.map((l) => l.digest);
     const manifest = world.derived.image;
     expect([...world.proxy.bytesByBlob().keys()].sort()).toEqual([...all, manifest.configDigest].sort());
     const measured = world.proxy.totalBytes();
-    expect(measured).toBe(sum(all) + manifest.manifest.config.size + manifest.manifestBytes.length);
+    expect(measured).toBe(world.derivedLayerBytes(all) + manifest.manifest.config.size + manifest.manifestBytes.length);
     expect(update.layers?.needed).toBe(all.length);
     metric('rebase.derived.legacy.bytes', measured, 'bytes');
   });
