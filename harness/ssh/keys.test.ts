@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { generateKeyPair, hostKeyFingerprint, parseKey } from './keys.js';
+import { firstWellFormed, generateKeyPair, hostKeyFingerprint, parseKey } from './keys.js';
 
 function hasSshKeygen(): boolean {
   try {
@@ -20,6 +20,25 @@ describe('generateKeyPair', () => {
     expect(privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
     expect(publicKey).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+ refos-1 host key$/);
     expect(parseKey(privateKey).getPublicSSH().equals(parseKey(publicKey).getPublicSSH())).toBe(true);
+  });
+
+  test('never gives a key ssh2 cannot read back (one in 256 did: mscdex/ssh2#1513)', () => {
+    for (let i = 0; i < 2000; i += 1) {
+      const { privateKey, publicKey } = generateKeyPair('k');
+      expect(parseKey(publicKey).getPublicSSH().length).toBe(51);
+      expect(parseKey(privateKey).getPublicSSH().length).toBe(51);
+    }
+  });
+
+  test('draws again after a malformed key, and says so when it never gets one', () => {
+    const good = generateKeyPair('k');
+    // The 31-byte public key ssh2 writes when the key's first byte is zero.
+    const blob = Buffer.from(good.publicKey.split(' ')[1] ?? '', 'base64');
+    const short = Buffer.concat([blob.subarray(0, 15), Buffer.from([0, 0, 0, 31]), blob.subarray(20)]);
+    const bad = { privateKey: good.privateKey, publicKey: `ssh-ed25519 ${short.toString('base64')} k` };
+    const draws = [bad, good];
+    expect(firstWellFormed(() => draws.shift() ?? bad)).toBe(good);
+    expect(() => firstWellFormed(() => bad, 3)).toThrow(/well-formed ed25519 key in 3 attempts/);
   });
 
   test('gives a different key each time', () => {

@@ -14,8 +14,26 @@ export interface KeyPair {
 
 /** A fresh, unencrypted ed25519 key pair. */
 export function generateKeyPair(comment: string): KeyPair {
-  const { private: privateKey, public: publicKey } = utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey, publicKey };
+  return firstWellFormed(() => {
+    const { private: privateKey, public: publicKey } = utils.generateKeyPairSync('ed25519', { comment });
+    return { privateKey, publicKey };
+  });
+}
+
+// ssh2 1.17 strips every leading zero byte of an ed25519 public key, so about one key in 256 comes out
+// 31 bytes long and neither ssh2 nor sshd will read it (mscdex/ssh2#1513). Drawing again is the fix:
+// keys are random, and eight bad draws in a row happen once in 2^64.
+export function firstWellFormed(draw: () => KeyPair, attempts = 8): KeyPair {
+  let reason = '';
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    const pair = draw();
+    const pub = utils.parseKey(pair.publicKey);
+    const priv = utils.parseKey(pair.privateKey);
+    if (!(pub instanceof Error) && !Array.isArray(pub) && !(priv instanceof Error) && !Array.isArray(priv)
+      && pub.getPublicSSH().equals(priv.getPublicSSH())) return pair;
+    reason = pub instanceof Error ? pub.message : priv instanceof Error ? priv.message : 'public and private keys differ';
+  }
+  throw new LayercheckError('E_BAD_KEY', `could not generate a well-formed ed25519 key in ${attempts} attempts (last: ${reason})`);
 }
 
 /** Parse a public key line (or a private key); a malformed key is a setup mistake, reported with its start. */
