@@ -90,18 +90,40 @@ describe('SshSession.connectUntil', () => {
 
   test('starts over when a connection is accepted but sshd never identifies itself (a guest without its address yet)', async () => {
     const server = await sshd();
-    const { port, held } = await silentFirstForward(server.port);
+    const { port, held } = await forward(server.port, { holdFirst: true });
     const session = track(await SshSession.connectUntil(target(port), { timeout: '60s' }));
     expect(held).toHaveLength(1);
     expect(await session.succeed(['true'])).toBe('');
   });
 
-  test('drops a silent attempt as soon as the owner announces the guest ready', async () => {
+  test('makes no connection before the owner announces the guest ready, then logs in with one', async () => {
     const server = await sshd();
-    const { port, held } = await silentFirstForward(server.port);
+    const { port, accepted } = await forward(server.port, { holdFirst: false });
     let announce = (): void => {};
     const guestReady = new Promise<void>((resolve) => (announce = resolve));
     const connecting = SshSession.connectUntil(target(port), { timeout: '60s', guestReady });
+    await sleep(300);
+    expect(accepted()).toBe(0);
+    announce();
+    const session = track(await connecting);
+    expect(accepted()).toBe(1);
+    expect(await session.succeed(['true'])).toBe('');
+  }, 4_000);
+
+  test('attempts anyway after the grace when the owner never announces the guest ready', async () => {
+    const server = await sshd();
+    const start = Date.now();
+    const session = track(await SshSession.connectUntil(target(server.port), { timeout: '60s', guestReady: new Promise(() => {}), readyGrace: '300ms' }));
+    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
+    expect(await session.succeed(['true'])).toBe('');
+  }, 4_000);
+
+  test('drops a silent attempt as soon as the owner announces the guest ready', async () => {
+    const server = await sshd();
+    const { port, held } = await forward(server.port, { holdFirst: true });
+    let announce = (): void => {};
+    const guestReady = new Promise<void>((resolve) => (announce = resolve));
+    const connecting = SshSession.connectUntil(target(port), { timeout: '60s', guestReady, readyGrace: '0s' });
     await sleep(300);
     expect(held).toHaveLength(1); // still waiting on the silent one: before the announcement, attempts are patient
     announce();
@@ -152,22 +174,25 @@ describe('SshSession.connectUntil', () => {
 });
 
 /**
- * A port forward to sshd whose first connection is accepted and left silent, as qemu's forward does while
- * the guest cannot answer yet; later connections reach sshd. Closed with the test's cleanups.
+ * A port forward to sshd that counts the connections it accepts. With `holdFirst` its first connection is
+ * accepted and left silent, as qemu's forward does while the guest cannot answer yet; later connections
+ * reach sshd. Closed with the test's cleanups.
  */
-async function silentFirstForward(sshdPort: number): Promise<{ port: number; held: Socket[] }> {
+async function forward(sshdPort: number, { holdFirst }: { holdFirst: boolean }): Promise<{ port: number; held: Socket[]; accepted: () => number }> {
   const held: Socket[] = [];
-  const forward: NetServer = createServer((socket) => {
-    if (held.length === 0) return void held.push(socket);
+  let accepted = 0;
+  const server: NetServer = createServer((socket) => {
+    accepted += 1;
+    if (holdFirst && held.length === 0) return void held.push(socket);
     const upstream = connect(sshdPort, '127.0.0.1');
     socket.pipe(upstream).pipe(socket);
     socket.on('error', () => upstream.destroy());
     upstream.on('error', () => socket.destroy());
   });
-  await new Promise<void>((resolve) => forward.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => {
     for (const socket of held) socket.destroy();
-    forward.close(() => resolve());
+    server.close(() => resolve());
   }));
-  return { port: (forward.address() as { port: number }).port, held };
+  return { port: (server.address() as { port: number }).port, held, accepted: () => accepted };
 }

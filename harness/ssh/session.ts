@@ -91,7 +91,7 @@ export class SshSession implements AsyncDisposable {
    * naming a reason (`MachineDownError`), an abort, or a malformed key end the wait early.
    */
   static async connectUntil(target: SshTarget, options: ConnectOptions = {}): Promise<SshSession> {
-    const { timeout = '5m', interval = '50ms', signal, isAlive, describeFailure, guestReady } = options;
+    const { timeout = '5m', interval = '50ms', signal, isAlive, describeFailure, guestReady, readyGrace = '10s' } = options;
     let announced = guestReady === undefined;
     const announce = (): void => {
       announced = true;
@@ -100,6 +100,7 @@ export class SshSession implements AsyncDisposable {
     const pinned = parseKey(target.hostKey);
     const address = `${target.host}:${target.port}`;
     const deadline = Date.now() + toMs(timeout);
+    const graceEnds = Date.now() + toMs(readyGrace);
     let silentAttempts = 0;
 
     const client = await step(target.name, `waiting for SSH on ${address}`, () =>
@@ -107,6 +108,8 @@ export class SshSession implements AsyncDisposable {
         async () => {
           const reason = isAlive?.();
           if (reason !== undefined) throw new MachineDownError(target.name, reason, await failureDetails(describeFailure));
+          // A connection made before sshd listens would reach it later anyway, beside the real login.
+          if (!announced && Date.now() < graceEnds) return { done: false, observation: 'waiting for the guest to say that sshd is ready' };
           const readyTimeoutMs = Math.max(MIN_ATTEMPT_MS, deadline - Date.now());
           const grown = Math.min(MAX_BANNER_MS, BANNER_STEP_MS * (silentAttempts + 1));
           const bannerTimeoutMs = announced ? grown : Math.max(grown, PATIENT_BANNER_MS);

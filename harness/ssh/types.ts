@@ -60,11 +60,14 @@ export interface ConnectOptions {
   isAlive?: () => string | undefined;
   /**
    * Settles when the owner has seen sshd become ready (e.g. its line on the serial console). Until then
-   * an attempt waits up to 10 s for sshd to identify itself: a connection qemu accepted for a guest that
-   * cannot answer yet lingers in qemu and reaches sshd later, costing the booting guest an sshd process
-   * each. Once it settles, an attempt still waiting is dropped and attempts retry fast.
+   * no attempt is made for `readyGrace`, and after it an attempt waits up to 10 s for sshd to identify
+   * itself: a connection qemu accepted for a guest that cannot answer yet lingers in qemu and reaches sshd
+   * later, costing the booting guest an sshd process each, beside the login that counts. Once it
+   * settles, an attempt still waiting is dropped and attempts retry fast.
    */
   guestReady?: Promise<unknown>;
+  /** How long to wait for `guestReady` before attempting anyway (a guest that never says so). @default '10s' */
+  readyGrace?: Duration;
   /** Becomes the session's `describeFailure`; also used if the connection wait times out. */
   describeFailure?: DescribeFailure;
 }
