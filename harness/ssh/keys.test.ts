@@ -38,7 +38,13 @@ describe('generateKeyPair', () => {
     const bad = { privateKey: good.privateKey, publicKey: `ssh-ed25519 ${short.toString('base64')} k` };
     const draws = [bad, good];
     expect(firstWellFormed(() => draws.shift() ?? bad)).toBe(good);
-    expect(() => firstWellFormed(() => bad, 3)).toThrow(/well-formed ed25519 key in 3 attempts/);
+    expect(() => firstWellFormed(() => bad, 3)).toThrow(/well-formed key in 3 attempts/);
+  });
+
+  test('gives an ECDSA P-256 pair when asked', () => {
+    const { privateKey, publicKey } = generateKeyPair('layercheck client', 'ecdsa-p256');
+    expect(publicKey).toMatch(/^ecdsa-sha2-nistp256 AAAA[A-Za-z0-9+/=]+ layercheck client$/);
+    expect(parseKey(privateKey).getPublicSSH().equals(parseKey(publicKey).getPublicSSH())).toBe(true);
   });
 
   test('gives a different key each time', () => {

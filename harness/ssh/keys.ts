@@ -12,10 +12,19 @@ export interface KeyPair {
   publicKey: string;
 }
 
-/** A fresh, unencrypted ed25519 key pair. */
-export function generateKeyPair(comment: string): KeyPair {
+/**
+ * The key types the harness makes: ed25519 for host keys (what disk builders install as
+ * ssh_host_ed25519_key), ECDSA P-256 for the client key, because the guest checks its signature at every
+ * login and under TCG OpenSSH's portable Ed25519 code costs the guest more than OpenSSL's P-256 assembly.
+ */
+export type KeyType = 'ed25519' | 'ecdsa-p256';
+
+/** A fresh, unencrypted key pair. */
+export function generateKeyPair(comment: string, type: KeyType = 'ed25519'): KeyPair {
   return firstWellFormed(() => {
-    const { private: privateKey, public: publicKey } = utils.generateKeyPairSync('ed25519', { comment });
+    const { private: privateKey, public: publicKey } = type === 'ed25519'
+      ? utils.generateKeyPairSync('ed25519', { comment })
+      : utils.generateKeyPairSync('ecdsa', { bits: 256, comment });
     return { privateKey, publicKey };
   });
 }
@@ -33,7 +42,7 @@ export function firstWellFormed(draw: () => KeyPair, attempts = 8): KeyPair {
       && pub.getPublicSSH().equals(priv.getPublicSSH())) return pair;
     reason = pub instanceof Error ? pub.message : priv instanceof Error ? priv.message : 'public and private keys differ';
   }
-  throw new LayercheckError('E_BAD_KEY', `could not generate a well-formed ed25519 key in ${attempts} attempts (last: ${reason})`);
+  throw new LayercheckError('E_BAD_KEY', `could not generate a well-formed key in ${attempts} attempts (last: ${reason})`);
 }
 
 /** Parse a public key line (or a private key); a malformed key is a setup mistake, reported with its start. */

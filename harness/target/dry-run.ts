@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { clientKey } from '../fixtures/reference.js';
+import { clientKey, clientKeyFile } from '../fixtures/reference.js';
 import type { GuestMachine, UpdateDriver } from '../guest/index.js';
 import { type BootOptions, machineOptions } from '../machines.js';
 import { type Command, type ExecResult, quoteArg, shellCommand, toCommandLine } from '../ssh/index.js';
-import { cacheRoot } from '../util/cache.js';
 import { parseAccelOverride } from '../vm/accel-decision.js';
 import { QEMU_BINARY } from '../vm/qemu-process.js';
 import { type MachineOptions, machineQemuArgs, overlayArgs } from '../vm/index.js';
@@ -50,7 +49,7 @@ export async function dryRun(target: Target, plans: readonly ScenarioPlan[], dir
         for (const line of JSON.stringify(disk.provisioning.ignition, null, 2).split('\n')) write(`#   ${line}`);
       }
       for (const line of bootLines(options, disk.boot, machineDir)) write(line);
-      write(`# SSH: ${options.ssh.username}@127.0.0.1 -p ${DRY_RUN_SSH_PORT}, client key in ${path.join(cacheRoot(), 'keys', 'client.json')}, host key pinned: ${disk.hostKey.trim()}`);
+      write(`# SSH: ${options.ssh.username}@127.0.0.1 -p ${DRY_RUN_SSH_PORT}, client key in ${clientKeyFile()}, host key pinned: ${disk.hostKey.trim()}`);
       write(`# guest commands, in order (driver: ${target.driver(recorder(machine.name, () => undefined, options)).name}):`);
       for (const command of await guestCommands(target, machine, options)) write(`guest$ ${command}`);
     }
