@@ -121,6 +121,7 @@ function recorder(name: string, record: (line: string) => void, options: Machine
     execute,
     succeed: async (command: Command) => (await execute(command)).stdout,
     reboot: async () => {
+      record('systemctl is-system-running --wait    # the boot finishes first (Machine.reboot)');
       record(`${toCommandLine(options.rebootCommand ?? ['systemctl', 'reboot'])}    # then qemu exits (-no-reboot) and the harness boots the overlay again`);
     },
   };

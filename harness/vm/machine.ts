@@ -197,7 +197,8 @@ export class Machine implements AsyncDisposable {
   }
 
   /**
-   * Reboot the guest and log in again: `systemctl reboot`, qemu exits (`-no-reboot`), the boot spec is
+   * Reboot the guest and log in again: once the boot has finished (`systemctl is-system-running --wait`),
+   * `systemctl reboot`, qemu exits (`-no-reboot`), the boot spec is
    * read again from the overlay, qemu starts on the same overlay. Proven by a changed boot id.
    */
   async reboot(): Promise<void> {
@@ -205,6 +206,9 @@ export class Machine implements AsyncDisposable {
       const qemu = this.#running();
       const before = this.bootId;
       // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
+      // A reboot queued while the boot's own start jobs are pending cancels them, among them the path unit
+      // that finalizes a staged deployment at shutdown: let the boot finish first (any end state will do).
+      await this.ssh.exec(['systemctl', 'is-system-running', '--wait'], { timeout: '5m' });
       const rebootCommand = this.options.rebootCommand ?? ['systemctl', 'reboot'];
       const command = this.ssh.exec(rebootCommand, { timeout: '30s' }).catch(() => undefined);
       const exit = await exitWithin(qemu, this.#shutdownMs);
