@@ -207,7 +207,8 @@ export class Machine implements AsyncDisposable {
       const before = this.bootId;
       // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
       // A reboot queued while the boot's own start jobs are pending cancels them, among them the path unit
-      // that finalizes a staged deployment at shutdown: let the boot finish first (any end state will do).
+      // that finalizes a staged deployment at shutdown: let the boot finish first (any end state will do;
+      // a command right after a boot can get there before the boot's tail).
       await this.ssh.exec(['systemctl', 'is-system-running', '--wait'], { timeout: '5m' });
       const rebootCommand = this.options.rebootCommand ?? ['systemctl', 'reboot'];
       const command = this.ssh.exec(rebootCommand, { timeout: '30s' }).catch(() => undefined);
