@@ -36,11 +36,12 @@ export function firstWellFormed(draw: () => KeyPair, attempts = 8): KeyPair {
   let reason = '';
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     const pair = draw();
-    const pub = utils.parseKey(pair.publicKey);
-    const priv = utils.parseKey(pair.privateKey);
-    if (!(pub instanceof Error) && !Array.isArray(pub) && !(priv instanceof Error) && !Array.isArray(priv)
-      && pub.getPublicSSH().equals(priv.getPublicSSH())) return pair;
-    reason = pub instanceof Error ? pub.message : priv instanceof Error ? priv.message : 'public and private keys differ';
+    try {
+      if (parseKey(pair.publicKey).getPublicSSH().equals(parseKey(pair.privateKey).getPublicSSH())) return pair;
+      reason = 'public and private keys differ';
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
   }
   throw new LayercheckError('E_BAD_KEY', `could not generate a well-formed key in ${attempts} attempts (last: ${reason})`);
 }
