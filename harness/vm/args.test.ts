@@ -27,7 +27,7 @@ describe('qemuArgs', () => {
       '-nodefaults', '-no-user-config', '-display', 'none',
       '-machine', 'q35',
       '-accel', 'tcg,thread=multi',
-      '-cpu', 'max',
+      '-cpu', 'max,-erms,-fsrm',
       '-m', '1024',
       '-smp', '2',
       '-no-reboot',

@@ -53,7 +53,7 @@ export interface MachineOptions {
   memoryMiB?: number;
   /** @default 2 */
   cpus?: number;
-  /** @default 'host' with KVM, 'max' with TCG */
+  /** @default 'host' with KVM, `TCG_CPU_MODEL` (`max` without ERMS and FSRM) with TCG */
   cpuModel?: string;
   guestfwds?: readonly GuestFwd[];
   fwCfg?: readonly FwCfgEntry[];
