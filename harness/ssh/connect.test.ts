@@ -110,6 +110,18 @@ describe('SshSession.connectUntil', () => {
     expect(await session.succeed(['true'])).toBe('');
   }, 4_000);
 
+  test('the announcement cuts the pause short: the login follows it, not the next interval', async () => {
+    const server = await sshd();
+    let announce = (): void => {};
+    const guestReady = new Promise<void>((resolve) => (announce = resolve));
+    // With a 5-minute interval only the announcement can start the attempt within the test's 4 s.
+    const connecting = SshSession.connectUntil(target(server.port), { timeout: '10m', interval: '5m', guestReady });
+    await sleep(100);
+    announce();
+    const session = track(await connecting);
+    expect(await session.succeed(['true'])).toBe('');
+  }, 4_000);
+
   test('attempts anyway after the grace when the owner never announces the guest ready', async () => {
     const server = await sshd();
     const start = Date.now();

@@ -127,6 +127,8 @@ export class SshSession implements AsyncDisposable {
           timeout,
           interval,
           signal,
+          // The first try after the guest says sshd is ready starts at once, not at the next interval.
+          ...(guestReady && { wake: guestReady }),
           context: { machine: target.name, address },
         },
         describeFailure,
