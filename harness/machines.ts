@@ -68,7 +68,7 @@ export function machineOptions(disk: BootableDisk, name: string, key: KeyPair, o
     accel: probeKernel === undefined && disk.boot.kind === 'firmware' && override ? override : { cacheDir: cacheRoot(), ...(probeKernel !== undefined ? { probeKernel } : {}) },
     ...(provisioning?.memoryMiB !== undefined ? { memoryMiB: provisioning.memoryMiB } : {}),
     ...(provisioning && provisioning.fwCfg.length > 0 ? { fwCfg: provisioning.fwCfg } : {}),
-    ...(username !== 'root' ? { rebootCommand: ['sudo', '-n', 'systemctl', 'reboot'] } : {}),
+    ...(username !== 'root' ? { rebootCommand: ['sudo', '-n', 'systemctl', 'reboot'], poweroffCommand: ['sudo', '-n', 'systemctl', 'poweroff'] } : {}),
     ...withDefaultVcpus(options),
     disk: {
       path: disk.qcow2,

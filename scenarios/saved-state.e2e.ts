@@ -1,9 +1,10 @@
 /**
  * A machine started from the saved state of the default disk is that disk, booted: it answers SSH on a
  * host port the saved machine never had, reaches a host server through a guest forward the saved
- * machine never had, knows the time, boots the disk's deployment, and a guest reboot boots the overlay
- * for real. (Scenarios that only need "the default disk, booted" use `from: 'saved-state'`.) Reference
- * target only: a disk provisioned at first boot (Ignition) always boots for real.
+ * machine never had, knows the time, boots the disk's deployment, a guest reboot boots the overlay
+ * for real, and it powers off when asked. (Scenarios that only need "the default disk, booted" use
+ * `from: 'saved-state'`.) Reference target only: a disk provisioned at first boot (Ignition) always
+ * boots for real.
  */
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -42,5 +43,8 @@ describe('saved-state', () => {
     await machine.reboot();
     expect(machine.bootId).not.toBe(restoredBootId);
     expect(await guest.bootedCommit()).toBe(disk.ostree?.commit);
+
+    // And it powers off when asked: qemu exits by itself, reason guest-shutdown (shutdown() fails otherwise).
+    await machine.shutdown();
   });
 });

@@ -65,6 +65,8 @@ export interface MachineOptions {
   sshdReadyPattern?: RegExp;
   /** What `reboot()` runs in the guest (a login that is not root needs `sudo -n`). @default ['systemctl', 'reboot'] */
   rebootCommand?: Command;
+  /** What `shutdown()` runs in the guest when logged in. @default ['systemctl', 'poweroff'] */
+  poweroffCommand?: Command;
   /** The serial console is written to `<logDir>/<name>.console.log`. */
   logDir: string;
   /**

@@ -262,18 +262,35 @@ export class Machine implements AsyncDisposable {
     });
   }
 
-  /** Power the guest off (ACPI), waiting for qemu to exit; SIGKILL after the shutdown timeout. */
+  /**
+   * Power the guest off and wait for qemu to exit. Logged in, the guest is asked (`poweroffCommand`, as
+   * `reboot` does); otherwise ACPI's power button (`system_powerdown`), which only a guest with a power-key
+   * handler (logind) obeys: the reference OS has none. A guest still up after the shutdown timeout is
+   * killed and the call fails with E_SHUTDOWN_TIMEOUT; one that stopped for another reason (a panic) fails
+   * with E_SHUTDOWN_NOT_POWEROFF.
+   */
   async shutdown(): Promise<void> {
     const qemu = this.#qemu;
     if (!qemu || qemu.exit()) return;
     await step(this.name, 'shutting down', async () => {
-      await this.#qmp?.execute('system_powerdown').catch((error: Error) => log(this.name, `system_powerdown failed: ${error.message}`));
-      if (!(await exitWithin(qemu, this.#shutdownMs))) {
-        log(this.name, `the guest did not power off within ${this.#shutdownTimeout}; killing qemu (pid ${qemu.pid})`);
+      const poweroffCommand = this.options.poweroffCommand ?? ['systemctl', 'poweroff'];
+      const how = this.#session?.connected ? `\`${toCommandLine(poweroffCommand)}\`` : 'the ACPI power button';
+      // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
+      const asked = this.#session?.connected
+        ? this.#session.exec(poweroffCommand, { timeout: '30s' }).catch(() => undefined)
+        : this.#qmp?.execute('system_powerdown').catch((error: Error) => log(this.name, `system_powerdown failed: ${error.message}`));
+      const exit = await exitWithin(qemu, this.#shutdownMs);
+      if (!exit) {
         qemu.kill();
         await qemu.exited;
       }
+      await asked;
       await this.#closeConnections();
+      if (!exit) throw this.#error('E_SHUTDOWN_TIMEOUT', `the guest did not power off within ${this.#shutdownTimeout} of ${how}; qemu was killed`);
+      const reason = this.#shutdownReason();
+      if (reason !== undefined && reason !== 'guest-shutdown') {
+        throw this.#error('E_SHUTDOWN_NOT_POWEROFF', `asked to power off, the guest stopped with reason ${reason} instead`, { reason });
+      }
     });
   }
 
