@@ -21,6 +21,10 @@ describe('openGuestConnections', () => {
   test('a listening host forward is no connection', () => {
     expect(openGuestConnections(listening.join('\n'))).toEqual([]);
   });
+  test('a connection slirp closed first, in TIME_WAIT, is closed: both FINs were sent and acknowledged', () => {
+    const text = [...listening, '  TCP[TIME_WAIT]      20       127.0.0.1 44775       10.0.2.15    22     0     0'].join('\n');
+    expect(openGuestConnections(text)).toEqual([]);
+  });
   test('a connection in any other state is reported', () => {
     const text = [...listening, '  TCP[FIN_WAIT_2]     17       127.0.0.1 40197       10.0.2.15    22     0     0'].join('\n');
     expect(openGuestConnections(text)).toEqual(['TCP[FIN_WAIT_2]     17       127.0.0.1 40197       10.0.2.15    22     0     0']);
