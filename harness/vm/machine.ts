@@ -205,21 +205,17 @@ export class Machine implements AsyncDisposable {
     await step(this.name, 'rebooting', async () => {
       const qemu = this.#running();
       const before = this.bootId;
-      // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
       // A reboot queued while the boot's own start jobs are pending cancels them, among them the path unit
       // that finalizes a staged deployment at shutdown: let the boot finish first (any end state will do;
       // a command right after a boot can get there before the boot's tail).
       await this.ssh.exec(['systemctl', 'is-system-running', '--wait'], { timeout: '5m' });
       const rebootCommand = this.options.rebootCommand ?? ['systemctl', 'reboot'];
-      const command = this.ssh.exec(rebootCommand, { timeout: '30s' }).catch(() => undefined);
+      const command = this.#runGoingDown(this.ssh, rebootCommand);
       const exit = await exitWithin(qemu, this.#shutdownMs);
       if (!exit) throw this.#error('E_REBOOT_TIMEOUT', `the guest did not go down within ${this.#shutdownTimeout} of \`${toCommandLine(rebootCommand)}\``);
       await command;
       await this.#closeConnections();
-      const reason = this.#shutdownReason();
-      if (reason !== undefined && reason !== 'guest-reset') {
-        throw this.#error('E_REBOOT_NOT_RESET', `asked to reboot, the guest stopped with reason ${reason} instead`, { reason });
-      }
+      this.#expectStopReason('guest-reset', 'E_REBOOT_NOT_RESET', 'reboot');
       await this.#boot();
       if (this.bootId === before) {
         throw this.#error('E_BOOT_ID_UNCHANGED', `the boot id is still ${before} after the reboot`, { bootId: before });
@@ -274,10 +270,10 @@ export class Machine implements AsyncDisposable {
     if (!qemu || qemu.exit()) return;
     await step(this.name, 'shutting down', async () => {
       const poweroffCommand = this.options.poweroffCommand ?? ['systemctl', 'poweroff'];
-      const how = this.#session?.connected ? `\`${toCommandLine(poweroffCommand)}\`` : 'the ACPI power button';
-      // sshd goes down with the guest, so the command may fail or never answer: qemu's exit is what counts.
-      const asked = this.#session?.connected
-        ? this.#session.exec(poweroffCommand, { timeout: '30s' }).catch(() => undefined)
+      const session = this.#session?.connected ? this.#session : undefined;
+      const how = session ? `\`${toCommandLine(poweroffCommand)}\`` : 'the ACPI power button';
+      const asked = session
+        ? this.#runGoingDown(session, poweroffCommand)
         : this.#qmp?.execute('system_powerdown').catch((error: Error) => log(this.name, `system_powerdown failed: ${error.message}`));
       const exit = await exitWithin(qemu, this.#shutdownMs);
       if (!exit) {
@@ -287,10 +283,7 @@ export class Machine implements AsyncDisposable {
       await asked;
       await this.#closeConnections();
       if (!exit) throw this.#error('E_SHUTDOWN_TIMEOUT', `the guest did not power off within ${this.#shutdownTimeout} of ${how}; qemu was killed`);
-      const reason = this.#shutdownReason();
-      if (reason !== undefined && reason !== 'guest-shutdown') {
-        throw this.#error('E_SHUTDOWN_NOT_POWEROFF', `asked to power off, the guest stopped with reason ${reason} instead`, { reason });
-      }
+      this.#expectStopReason('guest-shutdown', 'E_SHUTDOWN_NOT_POWEROFF', 'power off');
     });
   }
 
@@ -433,6 +426,19 @@ export class Machine implements AsyncDisposable {
     const event = this.#qmp?.events.findLast((e) => e.event === 'SHUTDOWN');
     const reason = event?.data?.reason;
     return typeof reason === 'string' ? reason : undefined;
+  }
+
+  /** Runs a command that takes the guest down: sshd goes with it, so the command may fail or never answer; qemu's exit is what counts. */
+  #runGoingDown(session: SshSession, command: Command): Promise<unknown> {
+    return session.exec(command, { timeout: '30s' }).catch(() => undefined);
+  }
+
+  /** Fails with `code` if qemu's SHUTDOWN event came with another reason than the one the guest was asked for. */
+  #expectStopReason(expected: string, code: string, asked: string): void {
+    const reason = this.#shutdownReason();
+    if (reason !== undefined && reason !== expected) {
+      throw this.#error(code, `asked to ${asked}, the guest stopped with reason ${reason} instead`, { reason });
+    }
   }
 
   async #closeConnections(): Promise<void> {
